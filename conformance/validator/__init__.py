@@ -1,0 +1,4 @@
+"""The platform's offline FHIR validator (public surface)."""
+from conformance.validator.outcome import Issue, is_error, operation_outcome
+
+__all__ = ["Issue", "is_error", "operation_outcome"]

@@ -1,0 +1,5 @@
+"""A logical copy of the municipal platform: FHIR API, intake, event store, tenants."""
+from mock_platform.app import PlatformConfig, create_app
+from mock_platform.server import RunningServer, start_in_thread
+
+__all__ = ["PlatformConfig", "RunningServer", "create_app", "start_in_thread"]

@@ -1,0 +1,35 @@
+"""The app factory of the mock platform."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from mock_platform import fhir_api
+from mock_platform.errors import install_error_handlers
+from mock_platform.storage import SqliteStorage
+
+
+@dataclass
+class PlatformConfig:
+    database: str = ":memory:"                      # SQLite path, or ":memory:"
+    tenants: tuple[str, ...] = ("0301",)            # one isolated instance per kommunenummer
+    extra: dict = field(default_factory=dict)
+
+
+def create_app(config: PlatformConfig | None = None) -> Flask:
+    config = config or PlatformConfig()
+    app = Flask("mock_platform")
+    app.config.update(TENANTS=set(config.tenants), VERSION=_version(), **config.extra)
+    app.extensions["sandkasse.storage"] = SqliteStorage(config.database)
+    install_error_handlers(app)
+    app.register_blueprint(fhir_api.bp)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("sandkasse")
+    except PackageNotFoundError:
+        return "0.0.0+local"

@@ -1,0 +1,56 @@
+"""Every error leaves the platform as a FHIR OperationOutcome, never as HTML or a stack trace."""
+from __future__ import annotations
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from conformance.validator import Issue, operation_outcome
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+
+_HTTP_ISSUE_CODE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
+                    405: "not-supported", 406: "not-supported", 409: "conflict", 410: "deleted",
+                    412: "conflict", 413: "too-costly", 415: "not-supported", 422: "processing",
+                    429: "throttled"}
+
+
+class FhirError(Exception):
+    """Raised by handlers; rendered as an OperationOutcome with the given HTTP status."""
+
+    def __init__(self, status: int, issues: list[Issue] | Issue, headers: dict[str, str] | None = None):
+        super().__init__(issues)
+        self.status = status
+        self.issues = [issues] if isinstance(issues, Issue) else list(issues)
+        self.headers = headers or {}
+
+
+def fhir_response(body: dict, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers or {},
+                    content_type=FHIR_JSON)
+
+
+def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(FhirError)
+    def _fhir_error(error: FhirError) -> Response:
+        return fhir_response(operation_outcome(error.issues), error.status, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        issue = Issue("error", _HTTP_ISSUE_CODE.get(status, "exception"), error.description or error.name,
+                      fix=_fix_for(status))
+        return fhir_response(operation_outcome([issue]), status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        issue = Issue("fatal", "exception", "The platform failed to process the request.",
+                      fix="Retry later; if it persists, report it with the time of the request.")
+        return fhir_response(operation_outcome([issue]), 500)
+
+
+def _fix_for(status: int) -> str | None:
+    return {404: "Check the resource type, id and tenant in the URL.",
+            405: "See the CapabilityStatement (GET [base]/metadata) for the supported interactions.",
+            413: "Send a smaller request body.",
+            415: "Send FHIR JSON with Content-Type: application/fhir+json."}.get(status)

@@ -1,0 +1,43 @@
+"""Run the platform on a free localhost port in a background thread (tests, demo, CLI)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+@dataclass
+class RunningServer:
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> "RunningServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Access lines would drown the suite's output; the audit log is the record of requests."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def start_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="sandkasse-platform", daemon=True)
+    thread.start()
+    return RunningServer(server, thread)

@@ -1,0 +1,1 @@
+"""The `sandkasse` command that ties cohort, platform, suite and report together."""

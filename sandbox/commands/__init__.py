@@ -1,0 +1,1 @@
+"""Subcommands of `sandkasse`, one module each, discovered by sandbox.cli."""

@@ -1,0 +1,24 @@
+"""Shared fixtures of the project's own tests: a real platform on a free localhost port."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mock_platform import PlatformConfig, create_app, start_in_thread
+from synthetic_data import CohortSpec, write_cohort
+
+
+@pytest.fixture(scope="session")
+def small_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cohort")
+    write_cohort(CohortSpec(size=20, seed=7), folder)
+    return folder
+
+
+@pytest.fixture()
+def platform(tmp_path: Path):
+    """A fresh platform (tenant 0301) on SQLite in a temp folder, served over real HTTP."""
+    app = create_app(PlatformConfig(database=str(tmp_path / "platform.sqlite3"), tenants=("0301",)))
+    with start_in_thread(app) as server:
+        yield server
