@@ -14,13 +14,16 @@ from mock_platform.storage import SqliteStorage
 class PlatformConfig:
     database: str = ":memory:"                      # SQLite path, or ":memory:"
     tenants: tuple[str, ...] = ("0301",)            # one isolated instance per kommunenummer
+    # "helseid" enforces HelseID tokens and DPoP on every request; "off-dev" is the documented
+    # development flag that switches the checks off (never for verification runs).
+    auth: str = "off-dev"
     extra: dict = field(default_factory=dict)
 
 
 def create_app(config: PlatformConfig | None = None) -> Flask:
     config = config or PlatformConfig()
     app = Flask("mock_platform")
-    app.config.update(TENANTS=set(config.tenants), VERSION=_version(), **config.extra)
+    app.config.update(TENANTS=set(config.tenants), VERSION=_version(), AUTH_MODE=config.auth, **config.extra)
     app.extensions["sandkasse.storage"] = SqliteStorage(config.database)
     install_error_handlers(app)
     app.register_blueprint(fhir_api.bp)

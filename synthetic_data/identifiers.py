@@ -69,3 +69,33 @@ def synthetic_fodselsnummer(birth: date, female: bool, rng: random.Random,
         digits = control_digits(first_nine)
         if digits is not None:
             return first_nine + digits
+
+
+# Classification ---------------------------------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402  (kept next to its only use)
+
+
+@dataclass(frozen=True)
+class Classification:
+    kind: str        # fnr | dnr | fhn | hnr | invalid
+    synthetic: bool  # True only for the test conventions (month + 80 or + 65)
+
+    @property
+    def real_looking(self) -> bool:
+        return self.kind != "invalid" and not self.synthetic
+
+
+def classify(number: str) -> Classification:
+    """Which kind of 11-digit person number this is, and whether it is synthetic."""
+    if not has_valid_control_digits(number):
+        return Classification("invalid", False)
+    first, month = int(number[0]), int(number[2:4])
+    if first in (8, 9):
+        return Classification("fhn", False)
+    kind = "dnr" if first >= 4 else "fnr"
+    if 81 <= month <= 92 or 66 <= month <= 77:
+        return Classification(kind, True)
+    if 41 <= month <= 52:
+        return Classification("hnr", False)
+    return Classification(kind, False)
