@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from mock_platform import fhir_api
+from mock_platform import fhir_api, helseid, operator
 from mock_platform.errors import install_error_handlers
 from mock_platform.storage import SqliteStorage
 
@@ -27,6 +27,8 @@ def create_app(config: PlatformConfig | None = None) -> Flask:
     app.extensions["sandkasse.storage"] = SqliteStorage(config.database)
     install_error_handlers(app)
     app.register_blueprint(fhir_api.bp)
+    app.register_blueprint(helseid.bp)
+    app.register_blueprint(operator.bp)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -17,6 +18,10 @@ CREATE TABLE IF NOT EXISTS identifiers (
     tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, system TEXT, value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS identifiers_lookup ON identifiers (tenant, type, value, system);
+CREATE TABLE IF NOT EXISTS kv (
+    namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at REAL,
+    PRIMARY KEY (namespace, key)
+);
 """
 
 
@@ -94,3 +99,42 @@ class SqliteStorage:
             sql += " AND i.system=?"
             args.append(system)
         return [json.loads(row[0]) for row in self._conn.execute(sql + " ORDER BY r.id", args)]
+
+    # Small shared state for the other parts of the platform (HelseID clients, nonce and replay
+    # caches, operator records). Kept in the database so several processes can share it.
+
+    def kv_put(self, namespace: str, key: str, value: dict, ttl_seconds: float | None = None) -> None:
+        expires = time.time() + ttl_seconds if ttl_seconds is not None else None
+        self._conn.execute("INSERT OR REPLACE INTO kv VALUES (?,?,?,?)",
+                           (namespace, key, json.dumps(value, ensure_ascii=False), expires))
+
+    def kv_get(self, namespace: str, key: str) -> dict | None:
+        row = self._conn.execute("SELECT value, expires_at FROM kv WHERE namespace=? AND key=?",
+                                 (namespace, key)).fetchone()
+        if row is None or (row[1] is not None and row[1] < time.time()):
+            return None
+        return json.loads(row[0])
+
+    def kv_list(self, namespace: str) -> dict[str, dict]:
+        now = time.time()
+        rows = self._conn.execute("SELECT key, value, expires_at FROM kv WHERE namespace=? ORDER BY key",
+                                  (namespace,)).fetchall()
+        return {k: json.loads(v) for k, v, exp in rows if exp is None or exp >= now}
+
+    def kv_delete(self, namespace: str, key: str) -> None:
+        self._conn.execute("DELETE FROM kv WHERE namespace=? AND key=?", (namespace, key))
+
+    def kv_add_if_absent(self, namespace: str, key: str, ttl_seconds: float) -> bool:
+        """Atomically claim a key (a DPoP jti, an assertion jti); False if it was already seen."""
+        conn = self._conn
+        now = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM kv WHERE namespace=? AND key=? AND expires_at < ?", (namespace, key, now))
+            cursor = conn.execute("INSERT OR IGNORE INTO kv VALUES (?,?,?,?)",
+                                  (namespace, key, "{}", now + ttl_seconds))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return cursor.rowcount == 1
