@@ -1,0 +1,68 @@
+"""Domain rules (data in rules.toml): synthetic-only person numbers, mod-11 organisation numbers,
+kommunenummer from Kartverket's register. They run as hooks on every Identifier and Coding."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from synthetic_data import identifiers
+from synthetic_data.registries import kommuner
+
+_FILE = Path(__file__).with_name("rules.toml")
+_ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def _person_number(value: str, path: str, ctx) -> None:
+    kind = identifiers.classify(value)
+    if kind.kind == "invalid":
+        ctx.add("error", "value", "sk-id-checksum", path,
+                f"{value!r} is not a valid 11-digit person number (mod-11 check digits).", value=value)
+    elif kind.real_looking:
+        ctx.add("error", "security", "sk-real-id", path,
+                f"{value!r} looks like a real {kind.kind}: sandkasse accepts synthetic numbers only.")
+
+
+def _orgnr(value: str, path: str, ctx) -> None:
+    ok = re.fullmatch(r"\d{9}", value) is not None
+    if ok:
+        check = 11 - sum(int(d) * w for d, w in zip(value, _ORGNR_WEIGHTS)) % 11
+        ok = (0 if check == 11 else check) == int(value[8]) and check != 10
+    if not ok:
+        ctx.add("error", "value", "sk-id-checksum", path,
+                f"{value!r} is not a valid organisasjonsnummer (9 digits, mod-11).", value=value)
+
+
+def _kommunenummer(value: str, path: str, ctx) -> None:
+    if not re.fullmatch(r"\d{4}", value) or value not in kommuner():
+        ctx.add("error", "value", "sk-kommunenummer", path,
+                f"{value!r} is not a kommunenummer in Kartverket's register.", value=value)
+
+
+_CHECKS = {"person-number": _person_number, "orgnr": _orgnr, "kommunenummer": _kommunenummer}
+
+
+def load() -> tuple[dict, dict]:
+    table = tomllib.loads(_FILE.read_text(encoding="utf-8"))
+    by_identifier = {r["system"]: _CHECKS[r["check"]] for r in table.get("identifier", ())}
+    by_coding = {r["system"]: _CHECKS[r["check"]] for r in table.get("coding", ())}
+    return by_identifier, by_coding
+
+
+def hooks() -> dict:
+    """{type code: hook(value, path, ctx)} for the engine."""
+    by_identifier, by_coding = load()
+
+    def identifier(value: dict, path: str, ctx) -> None:
+        check = by_identifier.get(value.get("system"))
+        v = value.get("value")
+        if check is not None and isinstance(v, str) and v:
+            check(v, f"{path}.value", ctx)
+
+    def coding(value: dict, path: str, ctx) -> None:
+        check = by_coding.get(value.get("system"))
+        v = value.get("code")
+        if check is not None and isinstance(v, str) and v:
+            check(v, f"{path}.code", ctx)
+
+    return {"Identifier": identifier, "Coding": coding}
