@@ -168,10 +168,12 @@ class Verification:
 
 
 def verify(report: dict, keys: dict[str, Ed25519PublicKey], now: datetime | None = None,
-           revoked: dict | None = None) -> Verification:
+           operator_status: dict | None = None) -> Verification:
     """Check that `report` is an official report: signed by one of `keys`, unchanged, in date.
 
-    `revoked` is the operator's revocation record when known ({"at": ..., "reason": ...}).
+    `operator_status` is the operator's record of the report when checked online
+    (GET /operator/verify/<id>): its `revoked` ({"at", "reason"}) and `superseded_by` (a newer
+    registered product version, which makes the verification stale) count as problems.
     """
     result = Verification()
     envelope = report.get("signature")
@@ -208,11 +210,23 @@ def verify(report: dict, keys: dict[str, Ed25519PublicKey], now: datetime | None
     result.claims = claims
     result.problems.extend(_changes(report, claims))
     result.problems.extend(_validity(claims, now or datetime.now(timezone.utc)))
+    result.problems.extend(_operator_problems(report, operator_status or {}))
+    return result
+
+
+def _operator_problems(report: dict, status: dict) -> list[Problem]:
+    problems = []
+    revoked = status.get("revoked")
     if revoked:
-        result.problems.append(Problem(
+        problems.append(Problem(
             "revoked", f"the operator revoked this verification on {revoked.get('at')}"
                        + (f": {revoked['reason']}" if revoked.get("reason") else "")))
-    return result
+    if status.get("superseded_by"):
+        product = report.get("product") or {}
+        problems.append(Problem(
+            "stale", f"{product.get('name')} {status['superseded_by']} has been registered since; this "
+                     f"verification of version {product.get('version')} is stale and must be redone"))
+    return problems
 
 
 def _changes(report: dict, claims: dict) -> list[Problem]:

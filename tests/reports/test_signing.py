@@ -154,6 +154,14 @@ def test_unsigned_local_report_cannot_pass_as_official(passing_report, keys) -> 
 
 
 def test_revoked(signed, keys) -> None:
-    result = verify(signed, keys, revoked={"at": "2026-11-21T08:00:00Z", "reason": "evidence was fabricated"})
+    result = verify(signed, keys, operator_status={"revoked": {"at": "2026-11-21T08:00:00Z",
+                                                                "reason": "evidence was fabricated"}})
     assert _codes(result) == ["revoked"]
     assert "evidence was fabricated" in result.problems[0].message
+
+
+def test_stale_after_a_new_product_version(signed, keys) -> None:
+    result = verify(signed, keys, operator_status={"superseded_by": "4.3.0"})
+    assert [str(p) for p in result.problems] == [
+        "stale: EksJournal 4.3.0 has been registered since; this verification of version 4.2.1 is stale "
+        "and must be redone"]
