@@ -10,7 +10,6 @@ import httpx
 from synthetic_data.identifiers import synthetic_orgnr
 
 OPERATOR_TOKEN = "op-test-token"
-START = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
 def orgnr(seed: int) -> str:
@@ -19,7 +18,8 @@ def orgnr(seed: int) -> str:
 
 @dataclass
 class Clock:
-    now: datetime = START
+    """Starts at the real time (so the CLI, which uses the real clock, agrees); tests move it."""
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
 
     def __call__(self) -> datetime:
         return self.now
