@@ -1,0 +1,69 @@
+"""The broken-token service (modelled on NHN's Test-Token-Tjeneste) and the platform's refusal
+of each kind. The suite uses the same service against a vendor's FHIR API."""
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from tests.security.conftest import SecurePlatform, issue_text, rule_of
+
+REFUSALS = {
+    # kind: (status, text in the OperationOutcome, text in WWW-Authenticate)
+    "wrong-issuer": (401, "issuer 'https://helseid-sts.test.nhn.no'", 'error="invalid_token"'),
+    "wrong-audience": (401, "audience 'nhn:annet-api'", 'error="invalid_token"'),
+    "bad-signature": (401, "signature does not verify", 'error="invalid_token"'),
+    "expired": (401, "has expired", 'error="invalid_token"'),
+    "not-yet-valid": (401, "not valid yet", 'error="invalid_token"'),
+    "wrong-scope": (403, "no scope that allows read of Patient", 'error="insufficient_scope"'),
+    "wrong-organisation": (403, "Organisation 399999995 does not act in tenant 0301", 'error="insufficient_scope"'),
+    "no-dpop-binding": (401, "not bound to a DPoP key", 'error="invalid_token"'),
+    "alg-none": (401, "alg 'none' is not accepted", 'error="invalid_token"'),
+}
+
+
+def _test_token(platform: SecurePlatform, kind: str, url: str, client_id: str | None = None) -> dict:
+    body = {"kind": kind, "htm": "GET", "htu": url}
+    if client_id:
+        body["client_id"] = client_id
+    response = httpx.post(f"{platform.issuer}/test-tokens", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_valid_test_token_is_accepted(secure_platform: SecurePlatform) -> None:
+    client_id = secure_platform.register().client_id
+    url = f"{secure_platform.fhir()}/Patient/does-not-exist"
+    issued = _test_token(secure_platform, "valid", url, client_id)
+    response = httpx.get(url, headers={"Authorization": f"DPoP {issued['access_token']}", "DPoP": issued["dpop_proof"]})
+    assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSALS))
+def test_each_broken_token_is_refused(secure_platform: SecurePlatform, kind: str) -> None:
+    status, text, www = REFUSALS[kind]
+    client_id = secure_platform.register().client_id
+    url = f"{secure_platform.fhir()}/Patient/does-not-exist"
+    issued = _test_token(secure_platform, kind, url, client_id)
+    headers = {"Authorization": f"DPoP {issued['access_token']}"}
+    if issued.get("dpop_proof"):
+        headers["DPoP"] = issued["dpop_proof"]
+    response = httpx.get(url, headers=headers)
+    assert response.status_code == status, response.text
+    assert text in issue_text(response)
+    assert www in response.headers["WWW-Authenticate"]
+    assert rule_of(response).startswith("sandkasse-security-")
+
+
+def test_alg_none_token_really_has_no_signature(secure_platform: SecurePlatform) -> None:
+    issued = _test_token(secure_platform, "alg-none", f"{secure_platform.fhir()}/metadata")
+    header, payload, signature = issued["access_token"].split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "=="))["alg"] == "none" and signature == ""
+
+
+def test_unknown_kind_is_an_operation_outcome(secure_platform: SecurePlatform) -> None:
+    response = httpx.post(f"{secure_platform.issuer}/test-tokens", json={"kind": "forged"})
+    assert response.status_code == 400
+    assert "alg-none" in issue_text(response)

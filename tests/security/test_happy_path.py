@@ -1,0 +1,56 @@
+"""A correctly behaving client gets in: private_key_jwt + DPoP with the nonce dance, token cached."""
+from __future__ import annotations
+
+import httpx
+
+from conformance.auth import HelseIdAuth
+from tests.security.conftest import ORG_OSLO, READ, SecurePlatform
+
+
+def test_metadata_is_public(secure_platform: SecurePlatform) -> None:
+    # The CapabilityStatement is how a client learns the API; FHIR servers serve it without a token.
+    response = httpx.get(f"{secure_platform.fhir()}/metadata")
+    assert response.status_code == 200
+    assert response.json()["resourceType"] == "CapabilityStatement"
+
+
+def test_discovery_and_jwks(secure_platform: SecurePlatform) -> None:
+    discovery = httpx.get(f"{secure_platform.issuer}/.well-known/openid-configuration").json()
+    assert discovery["issuer"] == secure_platform.issuer
+    assert discovery["token_endpoint"] == secure_platform.token_endpoint
+    assert discovery["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
+    assert "ES256" in discovery["dpop_signing_alg_values_supported"]
+    jwks = httpx.get(discovery["jwks_uri"]).json()
+    assert jwks["keys"][0]["kty"] == "RSA" and "d" not in jwks["keys"][0]
+
+
+def test_patient_read_and_search_with_a_proper_token(secure_platform: SecurePlatform, patient: dict) -> None:
+    config = secure_platform.register(scopes=READ)
+    auth = HelseIdAuth(config, purpose_of_use="TREAT")
+    with httpx.Client(auth=auth) as client:
+        read = client.get(f"{secure_platform.fhir()}/Patient/{patient['id']}")
+        assert read.status_code == 200, read.text
+        assert read.json()["id"] == patient["id"]
+        fnr = patient["identifier"][0]
+        search = client.get(f"{secure_platform.fhir()}/Patient",
+                            params={"identifier": f"{fnr['system']}|{fnr['value']}"})
+        assert search.status_code == 200, search.text
+        assert [e["resource"]["id"] for e in search.json()["entry"]] == [patient["id"]]
+        token = auth.access_token(client)
+    # One token for both calls, bound to the DPoP key, carrying HelseID's claims.
+    import base64, json
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["cnf"]["jkt"] == auth.dpop_key.thumbprint()
+    assert claims["helseid://claims/client/claims/orgnr_parent"] == ORG_OSLO
+    assert claims["helseid://claims/client/claims/client_tenancy"] == "single-tenant"
+    assert claims["authorization_details"][0]["care_relationship"]["purpose_of_use"]["code"] == "TREAT"
+    assert sorted(claims["scope"]) == sorted(READ)
+
+
+def test_first_token_call_gets_a_nonce_then_succeeds(secure_platform: SecurePlatform) -> None:
+    config = secure_platform.register()
+    seen: list[tuple[str, int]] = []
+    with httpx.Client(auth=HelseIdAuth(config),
+                      event_hooks={"response": [lambda r: seen.append((r.request.url.path, r.status_code))]}) as client:
+        assert client.get(f"{secure_platform.fhir()}/Patient/none").status_code == 404
+    assert seen == [("/helseid/.well-known/openid-configuration", 200), ("/helseid/connect/token", 400), ("/helseid/connect/token", 200), ("/0301/fhir/Patient/none", 404)]
