@@ -191,7 +191,7 @@ def register_client() -> Response:
 
 @bp.put("/admin/tenants/<tenant>")
 def register_tenant_organisations(tenant: str) -> Response:
-    if tenant not in current_app.config["TENANTS"]:
+    if _storage().get_tenant(tenant) is None:
         raise FhirError(404, Issue("error", "not-found", f"Unknown tenant '{tenant}'.",
                                    fix="Use a kommunenummer the platform serves."))
     body = request.get_json(silent=True)

@@ -69,7 +69,7 @@ def authorize(request: Request, tenant: str, resource_type: str | None, action: 
     context = _context(claims)
     _check_scope(context, resource_type, action)
     _check_organisation(context, tenant)
-    if policy().is_patient_data(resource_type) and context.purpose_of_use is None:
+    if _needs_purpose(resource_type, action) and context.purpose_of_use is None:
         raise _forbidden("purpose-of-use", "insufficient_scope",
                          "Access to patient data needs a purpose of use, and the token carries none.",
                          "Request the token with assertion_details of type nhn:tillitsrammeverk:parameters "
@@ -93,6 +93,11 @@ def protect_fhir_api(app, blueprint: str = "fhir") -> None:
         action = "read" if req.method in ("GET", "HEAD") else "write"
         g.sandkasse_access = authorize(req, args.get("tenant", ""), resource_type, action,
                                        current_app.config["AUTH_MODE"])
+
+
+def _needs_purpose(resource_type: str | None, action: str) -> bool:
+    """Every write stores patient data; reads need a purpose unless they are not about patients."""
+    return action != "read" or policy().is_patient_data(resource_type)
 
 
 # -- token and proof (once per request; the proof's jti may be claimed only once) ---------------
