@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from conformance.validator.fastpath import Unsupported, compile_fhirpath
+
 UNSUPPORTED = ("hasValue(", "resolve(", "conformsTo(", "memberOf(", "htmlChecks(", "lowBoundary(",
                "highBoundary(", "getValue(", "comparable(", "extension(")
 _UNCACHEABLE = ("%resource", "%rootResource", "%context", "$this", "descendants(", "children(",
@@ -64,6 +66,7 @@ class Invariant:
     source: str = "core"
     reads: frozenset[str] | None = None   # child names read, None when not cacheable
     _fn: object = field(default=None, repr=False)
+    _fast: object = field(default=None, repr=False)
     _when_absent: dict = field(default_factory=dict, repr=False)
 
     guard: str | None = None               # a child whose absence alone makes the invariant hold
@@ -93,6 +96,24 @@ class Invariant:
         return self._run(value, type_path, root)
 
     def _run(self, value: dict, type_path: str, root: dict) -> bool:
+        if self._fast is None:
+            try:
+                self._fast = compile_fhirpath(self.expression)
+            except Exception:  # outside the compiled subset: fhirpathpy evaluates it
+                self._fast = False
+        if self._fast is not False:
+            try:
+                result = self._fast([value], {"resource": root, "rootResource": root, "context": value})
+            except Unsupported:
+                result = self._slow(value, type_path, root)
+        else:
+            result = self._slow(value, type_path, root)
+        if result is None:
+            return True
+        # Only an explicit false fails: an empty result means the rule does not apply.
+        return not (len(result) == 1 and result[0] is False)
+
+    def _slow(self, value: dict, type_path: str, root: dict) -> list | None:
         if self._fn is None:
             try:
                 self._fn = _compile(self.expression)
@@ -100,12 +121,10 @@ class Invariant:
                 SKIPPED.setdefault(self.key, f"fhirpathpy cannot parse it ({type(error).__name__})")
                 self._fn = False
         if self._fn is False:
-            return True
+            return None
         from fhirpathpy.engine.nodes import ResourceNode
         try:
-            result = self._fn(ResourceNode.create_node(value, type_path), {"resource": root, "rootResource": root})
+            return self._fn(ResourceNode.create_node(value, type_path), {"resource": root, "rootResource": root})
         except Exception as error:
             SKIPPED.setdefault(self.key, f"fhirpathpy fails on it ({type(error).__name__})")
-            return True
-        # Only an explicit false fails: an empty result means the rule does not apply.
-        return not (len(result) == 1 and result[0] is False)
+            return None
