@@ -1,9 +1,9 @@
 """`sandkasse operator`: the marketplace operator's workflow, over HTTP against the platform's /operator.
 
     sandkasse operator keygen --out keys/                 # Ed25519 signing key (start the platform with it)
-    sandkasse operator vendor-add 312345674 "Eksempel Journal AS"    # prints the vendor's API key once
-    sandkasse operator product-add 312345674 EksJournal 4.2.1        # a new version makes older ones stale
-    sandkasse operator record --vendor 312345674 --product EksJournal --version 4.2.1 report.json
+    sandkasse operator vendor-add 312345676 "Eksempel Journal AS"    # prints the vendor's API key once
+    sandkasse operator product-add 312345676 EksJournal 4.2.1        # a new version makes older ones stale
+    sandkasse operator record --vendor 312345676 --product EksJournal --version 4.2.1 report.json
     sandkasse operator run --vendor ... --product ... --version ... --target URL --cohort DIR
     sandkasse operator issue RUN_ID [--days 365] [--out signed.json]
     sandkasse operator revoke REPORT_ID --reason "..."

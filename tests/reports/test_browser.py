@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from report_operator_support import orgnr
+from report_support import orgnr
 
 from reports import write
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from report_operator_support import OPERATOR_TOKEN, orgnr
+from report_support import OPERATOR_TOKEN, orgnr
 
 from reports.signing import load_private_key, sign
 from sandbox.cli import main

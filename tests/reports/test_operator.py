@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from report_operator_support import OPERATOR_TOKEN, orgnr
+from report_support import OPERATOR_TOKEN, orgnr
 
 from reports.signing import load_public_keys, verify
 

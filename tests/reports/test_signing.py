@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import base64
+import functools
 import copy
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from report_support import make_report
 
 from reports.signing import generate_key, load_public_keys, public_jwk, public_key_pem, sign, verify
 
@@ -165,3 +169,50 @@ def test_stale_after_a_new_product_version(signed, keys) -> None:
     assert [str(p) for p in result.problems] == [
         "stale: EksJournal 4.3.0 has been registered since; this verification of version 4.2.1 is stale "
         "and must be redone"]
+
+
+def _leaves(value, path=()):
+    """Every (path, leaf) of a JSON document, the signature envelope excluded."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if path == () and key == "signature":
+                continue
+            yield from _leaves(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, path + (index,))
+    else:
+        yield path, value
+
+
+def _mutated(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + " " if value else "x"
+    return "x"                                  # None → a value
+
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(choice=st.integers(min_value=0))
+def test_any_changed_value_anywhere_is_detected(choice: int) -> None:
+    key = _hypothesis_key()
+    signed = sign(make_report(failing=False), key, issuer="op")
+    leaves = list(_leaves(signed))
+    path, value = leaves[choice % len(leaves)]
+    target = signed
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = _mutated(value)
+    result = verify(signed, load_public_keys(public_key_pem(key.public_key())))
+    assert not result.valid, f"changing {path} went unnoticed"
+    assert {p.code for p in result.problems} <= {"changed", "evidence"}
+
+
+@functools.cache
+def _hypothesis_key():
+    return generate_key()        # one key for all examples: hypothesis does not take fixtures per example
