@@ -1,13 +1,14 @@
-"""Domain rules (data in rules.toml): synthetic-only person numbers, mod-11 organisation numbers,
-kommunenummer from Kartverket's register. They run as hooks on every Identifier and Coding."""
+"""Domain rules (data in rules.toml): synthetic-only person numbers, mod-11 check digits, and the
+right system for a person number. They run as hooks on every Identifier (and Coding).
+Kommunenummer are checked by the guide's required binding to its kommunenummer value set."""
 from __future__ import annotations
 
 import re
 import tomllib
 from pathlib import Path
 
+from conformance.validator.fixes import identifier_system_name
 from synthetic_data import identifiers
-from synthetic_data.registries import kommuner
 
 _FILE = Path(__file__).with_name("rules.toml")
 _ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
@@ -33,31 +34,42 @@ def _orgnr(value: str, path: str, ctx) -> None:
                 f"{value!r} is not a valid organisasjonsnummer (9 digits, mod-11).", value=value)
 
 
-def _kommunenummer(value: str, path: str, ctx) -> None:
-    if not re.fullmatch(r"\d{4}", value) or value not in kommuner():
-        ctx.add("error", "value", "sk-kommunenummer", path,
-                f"{value!r} is not a kommunenummer in Kartverket's register.", value=value)
+_CHECKS = {"person-number": _person_number, "orgnr": _orgnr}
 
 
-_CHECKS = {"person-number": _person_number, "orgnr": _orgnr, "kommunenummer": _kommunenummer}
-
-
-def load() -> tuple[dict, dict]:
+def load() -> tuple[dict, dict, dict]:
     table = tomllib.loads(_FILE.read_text(encoding="utf-8"))
     by_identifier = {r["system"]: _CHECKS[r["check"]] for r in table.get("identifier", ())}
     by_coding = {r["system"]: _CHECKS[r["check"]] for r in table.get("coding", ())}
-    return by_identifier, by_coding
+    person_systems = {r["kind"]: r["system"] for r in table.get("person-number-system", ())}
+    return by_identifier, by_coding, person_systems
+
+
+def _wrong_system(value: str, system: object, person_systems: dict, path: str, ctx) -> None:
+    if len(value) != 11 or not value.isdigit():
+        return
+    kind = identifiers.classify(value).kind
+    right = person_systems.get(kind)
+    if right is not None and system != right:
+        name = identifier_system_name(right) or kind
+        ctx.add("error", "value", "sk-identifier-system", f"{path}.system",
+                f"{value!r} is a {name} but the identifier's system is {system!r}.", system=right, name=name)
 
 
 def hooks() -> dict:
     """{type code: hook(value, path, ctx)} for the engine."""
-    by_identifier, by_coding = load()
+    by_identifier, by_coding, person_systems = load()
 
     def identifier(value: dict, path: str, ctx) -> None:
-        check = by_identifier.get(value.get("system"))
+        system = value.get("system")
+        check = by_identifier.get(system)
         v = value.get("value")
-        if check is not None and isinstance(v, str) and v:
+        if not isinstance(v, str) or not v:
+            return
+        if check is not None:
             check(v, f"{path}.value", ctx)
+        elif system not in by_identifier:
+            _wrong_system(v, system, person_systems, path, ctx)
 
     def coding(value: dict, path: str, ctx) -> None:
         check = by_coding.get(value.get("system"))
