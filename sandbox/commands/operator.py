@@ -21,6 +21,7 @@ import os
 import ssl
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -143,11 +144,15 @@ def run_record(args: argparse.Namespace) -> int:
 
 def run_observed(args: argparse.Namespace) -> int:
     """The operator's sandbox runs the suite itself, so it observed the traffic it reports on."""
+    from mock_platform.operator.observer import observe
+    from reports.dataflow import summarize
     from sandbox.loop import run_suite
-    with tempfile.TemporaryDirectory(prefix="sandkasse-operator-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sandkasse-operator-") as folder, observe(args.target) as (proxy, log):
         report_dir = Path(folder)
-        run_suite(args.target, args.cohort, report_dir)
+        run_suite(proxy, args.cohort, report_dir)
         report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    report["target"] = args.target                    # the suite called it through the observer
+    report["data_flow"] = [asdict(flow) for flow in summarize(log)]
     report["tls_fingerprint"] = tls_fingerprint(args.target)
     return _call(args, "POST", "/operator/runs", _run_body(args, report))
 
