@@ -105,10 +105,11 @@ RENDERERS = {"json": to_json, "html": to_html, "junit": to_junit}
 
 
 def write(report: Report | dict, out_dir: Path, stem: str = "report") -> dict[str, Path]:
-    """Write report.json and report.html (JUnit XML comes from pytest's --junitxml in a suite run;
-    `sandkasse report render --format junit` writes the per-requirement view)."""
+    """Write report.json, report.html and report.junit.xml (one testcase per requirement; pytest's
+    own --junitxml has one per test)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / f"{stem}.json", "html": out_dir / f"{stem}.html"}
-    paths["json"].write_text(to_json(report), encoding="utf-8")
-    paths["html"].write_text(to_html(report), encoding="utf-8")
+    paths = {"json": out_dir / f"{stem}.json", "html": out_dir / f"{stem}.html",
+             "junit": out_dir / f"{stem}.junit.xml"}
+    for kind, path in paths.items():
+        path.write_text(RENDERERS[kind](report), encoding="utf-8")
     return paths

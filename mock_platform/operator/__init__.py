@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("operator", __name__, url_prefix="/operator", template_folder="templates")
 
-from mock_platform.operator import views  # noqa: E402,F401  (registers the routes on bp)
+from mock_platform.operator import console, views  # noqa: E402,F401  (register the routes on bp)

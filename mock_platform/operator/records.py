@@ -22,6 +22,8 @@ NS = "operator."
 DEV_OPERATOR_TOKEN = "sandkasse-dev-operator"
 DEV_ISSUER = "sandkasse marketplace operator (development)"
 VERIFIED, STALE, REVOKED, EXPIRED = "verified", "stale", "revoked", "expired"
+SESSION_COOKIE = "sandkasse_console"
+SESSION_SECONDS = 8 * 3600
 
 
 def storage():
@@ -75,6 +77,24 @@ def signing_key() -> Ed25519PrivateKey | None:
 
 def issuer() -> str:
     return current_app.config.get("OPERATOR_ISSUER", DEV_ISSUER)
+
+
+# --- console sessions (browser pages cannot send bearer tokens) -------------------------------
+
+def new_session(role: str, org: str | None = None) -> tuple[str, dict]:
+    """A random session id for the cookie (stored hashed) and a CSRF token for the forms."""
+    sid = secrets.token_urlsafe(32)
+    record = {"role": role, "org": org, "csrf": secrets.token_urlsafe(24)}
+    storage().kv_put(NS + "sessions", hash_key(sid), record, ttl_seconds=SESSION_SECONDS)
+    return sid, record
+
+
+def session(sid: str) -> dict | None:
+    return storage().kv_get(NS + "sessions", hash_key(sid))
+
+
+def end_session(sid: str) -> None:
+    storage().kv_delete(NS + "sessions", hash_key(sid))
 
 
 # --- vendors -----------------------------------------------------------------------------------

@@ -45,17 +45,31 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _session() -> dict | None:
+    """The console's session (a browser cannot send a bearer token): see console.py."""
+    sid = request.cookies.get(records.SESSION_COOKIE)
+    return records.session(sid) if sid else None
+
+
+def is_operator_token(given: str | None) -> bool:
+    expected = records.operator_token()
+    return bool(expected and given and hmac.compare_digest(expected.encode(), given.encode()))
+
+
 def _require_operator() -> None:
-    expected, given = records.operator_token(), _bearer()
-    if not expected or not given or not hmac.compare_digest(expected.encode(), given.encode()):
+    if not is_operator_token(_bearer()):
         raise FhirError(401, Issue("error", "login", "This operator action needs the operator's credentials.",
                                    fix="Send Authorization: Bearer <operator token> (the platform's OPERATOR_TOKEN)."),
                         headers={"WWW-Authenticate": 'Bearer realm="sandkasse-operator"'})
 
 
 def _require_vendor() -> dict:
+    """A vendor by its API key, or (for pages, which are read-only) by its console session."""
     key = _bearer()
     found = records.vendor_for_key(key) if key else None
+    if found is None and key is None:
+        session = _session()
+        found = records.vendor(session["org"]) if session and session.get("role") == "vendor" else None
     if found is None:
         raise FhirError(401, Issue("error", "login", "This view needs a vendor API key.",
                                    fix="Send Authorization: Bearer <API key> as issued at vendor registration."),
@@ -236,12 +250,17 @@ def list_runs():
 @bp.post("/runs/<run_id>/issue")
 def issue(run_id: str):
     _require_operator()
+    body = request.get_json(silent=True) or {}
+    record = issue_run(run_id, body.get("validity_days", 365))
+    return _json(records.public_status(record) | {"report": record["report"]}, 201)
+
+
+def issue_run(run_id: str, days) -> dict:
+    """Sign a verified run with the operator's key and publish it in the catalog."""
     run = records.run(run_id)
     if run is None:
         raise _not_found("run")
-    body = request.get_json(silent=True) or {}
-    days = body.get("validity_days", 365)
-    if not isinstance(days, (int, float)) or not 0 < days <= MAX_VALIDITY_DAYS:
+    if not isinstance(days, (int, float)) or isinstance(days, bool) or not 0 < days <= MAX_VALIDITY_DAYS:
         raise _invalid(f"validity_days {days!r} is out of range.", "validity_days",
                        f"Give a number of days between 1 and {MAX_VALIDITY_DAYS}.")
     if run["verdict"] != VERIFIED:
@@ -266,22 +285,25 @@ def issue(run_id: str):
               "expires": records.iso(moment + timedelta(days=days)), "revoked": None, "report": signed}
     records.save_issued(record)
     records.save_run(run | {"issued_report": signed["id"]})
-    return _json(records.public_status(record) | {"report": signed}, 201)
+    return record
 
 
 @bp.post("/reports/<report_id>/revoke")
 def revoke(report_id: str):
     _require_operator()
+    return _json(records.public_status(revoke_report(report_id, (request.get_json(silent=True) or {}).get("reason"))))
+
+
+def revoke_report(report_id: str, reason) -> dict:
     record = records.issued(report_id)
     if record is None:
         raise _not_found("issued report")
-    reason = (request.get_json(silent=True) or {}).get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise _invalid("A revocation needs a reason.", "reason", "Say why, e.g. 'evidence did not match the build'.")
     if not record.get("revoked"):
         record["revoked"] = {"at": records.iso(records.now()), "reason": reason.strip()}
         records.save_issued(record)
-    return _json(records.public_status(record))
+    return record
 
 
 # --- vendor views --------------------------------------------------------------------------------

@@ -90,8 +90,64 @@ def test_catalog_page_and_issued_report(page, operator, passing_report, tmp_path
     assert "source-system" in stale_row.inner_text()
     _screenshot(page, tmp_path / "catalog.png")
 
-    page.locator(f"tr[data-report-id='{current['report_id']}'] a", has_text="report").first.click()
+    with page.expect_navigation():
+        page.locator(f"tr[data-report-id='{current['report_id']}'] a", has_text="report").first.click()
     assert page.locator("#verdict").inner_text() == "Verified"
     assert page.locator("#signed-banner").is_visible() and page.locator("#unsigned-banner").count() == 0
     assert "Omsorg Data AS" in page.locator("#vendor").inner_text()
     _screenshot(page, tmp_path / "report-issued.png")
+
+
+def test_operator_and_vendor_consoles(browser, operator, report, passing_report, tmp_path) -> None:
+    from report_support import OPERATOR_TOKEN
+    org_a, org_b = orgnr(41), orgnr(42)
+    key_a = operator.add_vendor(org_a, "Alfa Omsorg AS")
+    operator.add_vendor(org_b, "Beta Helse AS")
+    operator.record(org_a, report.to_dict(), product="AlfaEPJ", version="3.0")
+    run_a = operator.record(org_a, passing_report.to_dict(), product="AlfaEPJ", version="3.0")
+    run_b = operator.record(org_b, passing_report.to_dict(), product="BetaApp", version="0.9")
+
+    desk = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = desk.new_page()
+    page.goto(f"{operator.url}/operator/console")
+    page.fill("#credential", OPERATOR_TOKEN)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.locator("h1").first.inner_text() == "Operator console"
+    assert page.locator("section.vendor").count() == 2
+    alfa = page.locator(f"section[data-vendor='{org_a}']")
+    assert alfa.locator("tbody tr").count() == 2                      # both attempts, runs per vendor
+    assert alfa.locator("text=not issuable").count() == 1
+    with page.expect_navigation():
+        page.locator(f"tr[data-run-id='{run_a['run_id']}'] form.issue button").click()
+    assert "Issued AlfaEPJ 3.0" in page.locator("#notice").inner_text()
+    assert page.locator(f"tr[data-run-id='{run_a['run_id']}'] [data-status]").inner_text() == "verified"
+    with page.expect_navigation():
+        page.locator(f"tr[data-run-id='{run_b['run_id']}'] form.issue button").click()
+    row_b = page.locator(f"tr[data-run-id='{run_b['run_id']}']")
+    row_b.locator("input[name=reason]").fill("tested build differs from the sold build")
+    with page.expect_navigation():
+        row_b.locator("form.revoke button").click()
+    assert "Revoked BetaApp 0.9" in page.locator("#notice").inner_text()
+    assert row_b.locator("[data-status]").inner_text() == "revoked"
+    _screenshot(page, tmp_path / "console-operator.png")
+    desk.close()
+
+    vendor = browser.new_context(viewport={"width": 1200, "height": 700})
+    page = vendor.new_page()
+    page.goto(f"{operator.url}/operator/console")
+    page.fill("#credential", key_a)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "Alfa Omsorg AS" in page.locator("h1").inner_text()
+    assert page.locator("#runs tbody tr").count() == 2
+    assert "BetaApp" not in page.content()
+    assert page.locator("form.issue").count() == 0                   # vendors cannot issue
+    _screenshot(page, tmp_path / "console-vendor.png")
+    with page.expect_navigation():
+        page.locator(f"tr[data-run-id='{run_a['run_id']}'] a", has_text="report").click()
+    assert page.locator("#verdict").inner_text() == "Verified"
+    assert page.locator("#unsigned-banner").is_visible()            # a run's report is not the issued one
+    other = page.goto(f"{operator.url}/operator/vendor/runs/{run_b['run_id']}/report.html")
+    assert other.status == 404
+    vendor.close()

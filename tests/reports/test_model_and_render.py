@@ -124,3 +124,4 @@ def test_write_keeps_the_loop_contract(report, tmp_path) -> None:
     assert document["verdict"] == "not verified" and document["signed"] is False
     assert {r["status"] for r in document["requirements"]} == {"passed", "failed", "declared", "not-applicable"}
     assert paths["html"].read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert ET.parse(paths["junit"]).getroot().get("tests") == "4"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import unquote_plus
 
 from report_support import OPERATOR_TOKEN, orgnr
 
@@ -155,3 +156,27 @@ def test_bad_input_is_an_operation_outcome_with_a_fix(operator) -> None:
                                                                  "version": "1", "report": {}})
     assert unregistered.status_code == 422
     assert json.loads(unregistered.text)["issue"][0]["diagnostics"] == "Fix: Register the vendor first: POST /operator/vendors."
+
+
+def test_console_session_cookie_and_csrf(operator, passing_report) -> None:
+    org = orgnr(51)
+    key = operator.add_vendor(org, "Cookie AS")
+    run = operator.record(org, passing_report.to_dict())
+    login = operator.http.post("/operator/console/login", data={"credential": OPERATOR_TOKEN})
+    assert login.status_code == 303
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/operator" in cookie
+    # A cross-site form cannot know the CSRF token: nothing is issued.
+    refused = operator.http.post(f"/operator/console/runs/{run['run_id']}/issue", data={"csrf": "guess"})
+    assert refused.status_code == 303 and "expired" in unquote_plus(refused.headers["location"])
+    assert operator.call("GET", "/operator/catalog.json", token=None).json()["entries"] == []
+    # The session is a console credential only; the JSON API still wants the bearer token.
+    assert operator.http.get("/operator/runs").status_code == 401
+
+    operator.http.cookies.clear()
+    assert operator.http.post("/operator/console/login", data={"credential": key}).status_code == 303
+    refused = operator.http.post(f"/operator/console/runs/{run['run_id']}/issue", data={"csrf": "x"})
+    assert "Sign in as the operator" in unquote_plus(refused.headers["location"])
+    assert operator.http.get("/operator/vendor/runs").json()["vendor_org"] == org
+    bad = operator.http.post("/operator/console/login", data={"credential": "sk_nope"})
+    assert bad.status_code == 401 and "neither the operator token" in bad.text
