@@ -189,7 +189,11 @@ class Core:
                         f"{path}.{base}[x] has more than one type: {', '.join(found)}.",
                         variants=", ".join(found))
         if node.invariants:
-            self._invariants(obj, node, node.invariants, path, ctx)
+            invariants = node.invariants
+            if node.is_resource and path.endswith("]") and ".contained[" in path:
+                # the dom-* rules are judged from the container; contained resources need no narrative
+                invariants = tuple(i for i in invariants if not i.key.startswith("dom-"))
+            self._invariants(obj, node, invariants, path, ctx)
 
     def _unknown(self, key: str, node: Node, path: str, ctx: Context) -> None:
         close = difflib.get_close_matches(key, list(node.children), n=1)
@@ -232,9 +236,9 @@ class Core:
             problem = child.prim(value)
             if problem is not None:
                 rule, message = problem
-                expected = {"boolean": "a JSON boolean", "integer": "a JSON integer", "decimal": "a JSON number",
-                            "positiveInt": "a JSON integer", "unsignedInt": "a JSON integer"}.get(
-                                child.type_code, "a JSON string")
+                expected = {"boolean": "a JSON boolean without quotes", "integer": "a JSON integer without quotes",
+                            "decimal": "a JSON number without quotes", "positiveInt": "a JSON integer without quotes",
+                            "unsignedInt": "a JSON integer without quotes"}.get(child.type_code, "a JSON string")
                 ctx.add("error", "value" if rule in ("format", "calendar") else "structure", rule, path,
                         f"{path}: {message}.", expected=expected, type=child.type_code,
                         example=EXAMPLES.get(child.type_code, ""))
@@ -246,7 +250,8 @@ class Core:
             return
         if not isinstance(value, dict):
             ctx.add("error", "structure", "json-type", path, f"{path} must be a JSON object ({child.type_code}).",
-                    expected=f"a JSON object ({child.type_code})", example="{ … }")
+                    expected=f"a JSON object ({child.type_code})",
+                    example='{"reference": "Organization/123"}' if child.type_code == "Reference" else "{ ... }")
             return
         node = self.node_for(child)
         if node is None:
@@ -277,7 +282,7 @@ class Core:
                 continue
             if not isinstance(item, dict):
                 ctx.add("error", "structure", "json-type", ipath, f"{key} must hold JSON objects (id, extension).",
-                        expected="a JSON object", example='{"extension": [ … ]}')
+                        expected="a JSON object", example='{"extension": [ ... ]}')
                 continue
             self.walk(item, element, ipath, ctx)
 
@@ -363,7 +368,7 @@ class Core:
                        ctx: Context) -> None:
         parts = []
         for system, cs in expansion.items():
-            shown = ", ".join(sorted(cs)[:12]) + (" …" if len(cs) > 12 else "")
+            shown = ", ".join(sorted(cs)[:12]) + (" ..." if len(cs) > 12 else "")
             parts.append(f"{shown} (system {system})" if rule == "binding-coding" and system else shown)
         codes = "; ".join(parts)
         severity = "error" if strength == "required" else "warning"

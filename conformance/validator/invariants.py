@@ -40,6 +40,37 @@ def _quiet(label, value) -> None:
     return None
 
 
+def _references(value, out: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if key == "reference" and isinstance(v, str):
+                out.add(v)
+            else:
+                _references(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _references(v, out)
+    return out
+
+
+def _dom_3(value: dict) -> bool:
+    """dom-3 natively: every contained resource is referenced from the container (#id), or
+    refers to the container itself (#). fhirpathpy fails on the core expression."""
+    contained = value.get("contained")
+    if not isinstance(contained, list):
+        return True
+    refs = _references({k: v for k, v in value.items() if k != "contained"}, set())
+    inner = _references(contained, set())
+    for c in contained:
+        if isinstance(c, dict) and isinstance(c.get("id"), str):
+            if f"#{c['id']}" not in refs | inner and "#" not in _references(c, set()):
+                return False
+    return True
+
+
+NATIVE = {"dom-3": _dom_3}  # core invariants whose FHIRPath neither engine can run
+
+
 def _guard(plain: str) -> str | None:
     """`x.empty() or …`, or one path chain `x.….empty()` with no top-level operator: holds when x is absent."""
     m = _GUARD_EMPTY_OR.match(plain)
@@ -86,6 +117,8 @@ class Invariant:
 
     def holds(self, value: dict, type_path: str, root: dict, present) -> bool:
         """True when the invariant holds on `value`; `present(names)` says if any child is present."""
+        if self.source == "core" and self.key in NATIVE:
+            return NATIVE[self.key](value)
         if self.guard is not None and not present((self.guard,)):
             return True
         if self.reads is not None and not present(self.reads):

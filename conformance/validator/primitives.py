@@ -18,7 +18,7 @@ Checker = Callable[[object], Problem]
 _INT32 = (-2**31, 2**31 - 1)
 _DATE_PART = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 # Strings whose regex only forbids emptiness: skip the regex (it is the hot path).
-_TRIVIAL = {"string", "markdown", "uri", "url", "canonical", "xhtml"}
+_TRIVIAL = {"string", "markdown", "xhtml"}
 
 EXAMPLES = {
     "boolean": "true", "integer": "72", "decimal": "36.5", "positiveInt": "1", "unsignedInt": "0",
