@@ -1,4 +1,6 @@
 """The requirement catalog (data in *.toml beside this file)."""
-from conformance.requirements.catalog import Requirement, catalog_sha256, load_catalog
+from conformance.requirements.catalog import (DECLARED, ROLES, Control, Requirement, catalog_sha256, coverage,
+                                              load_catalog, load_controls)
 
-__all__ = ["Requirement", "catalog_sha256", "load_catalog"]
+__all__ = ["DECLARED", "ROLES", "Control", "Requirement", "catalog_sha256", "coverage", "load_catalog",
+           "load_controls"]
