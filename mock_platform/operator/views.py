@@ -101,6 +101,19 @@ def _org(body: dict) -> str:
     return org
 
 
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    """The pages are self-contained: a strict CSP says so to the browser, and makes injected
+    markup in a report (evidence is vendor-controlled text) inert even if escaping ever failed."""
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+                                    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.path.startswith(("/operator/console", "/operator/vendor/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 # --- public --------------------------------------------------------------------------------------
 
 @bp.get("/")

@@ -125,3 +125,11 @@ def test_write_keeps_the_loop_contract(report, tmp_path) -> None:
     assert {r["status"] for r in document["requirements"]} == {"passed", "failed", "declared", "not-applicable"}
     assert paths["html"].read_text(encoding="utf-8").startswith("<!doctype html>")
     assert ET.parse(paths["junit"]).getroot().get("tests") == "4"
+
+
+def test_html_escapes_vendor_controlled_text(report) -> None:
+    report.requirements[1].evidence = [reports.Evidence("<img src=x onerror=alert(1)>", "<script>alert(1)</script>")]
+    report.requirements[1].message = "</td><script>x()</script>"
+    page = to_html(report)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

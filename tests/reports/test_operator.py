@@ -99,6 +99,7 @@ def test_catalog_json_lists_every_status(operator, passing_report) -> None:
         ("EksJournal", "4.2.1", "verified", ["source-system"])]
     page = operator.call("GET", "/operator/catalog", token=None)
     assert page.headers["content-type"].startswith("text/html") and "EksJournal" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
 
 
 def test_vendors_see_only_their_own_runs_and_reports(operator, report, passing_report) -> None:
