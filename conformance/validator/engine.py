@@ -161,7 +161,16 @@ class Core:
                     f"The resource {what}.")
             return
         node = self.type_node(rtype)
-        self.walk(obj, node, path or rtype, ctx)
+        if ".contained[" in path:
+            self.walk(obj, node, path, ctx)
+            return
+        # %resource and %rootResource are the nearest resource that is not contained: a Bundle
+        # entry's resource is its own root.
+        outer, ctx.root = ctx.root, obj
+        try:
+            self.walk(obj, node, path or rtype, ctx)
+        finally:
+            ctx.root = outer
 
     def walk(self, obj: dict, node: Node, path: str, ctx: Context) -> None:
         if not node.is_resource and (not obj or (len(obj) == 1 and "id" in obj)):

@@ -228,7 +228,11 @@ class ProfileSet:
                         f"Profile {url} is for {compiled.type}, not {resource.get('resourceType')}.",
                         profile=url, expected=compiled.type)
                 continue
-            self._item(resource, None, compiled.root, path, ctx)
+            outer, ctx.root = ctx.root, resource
+            try:
+                self._item(resource, None, compiled.root, path, ctx)
+            finally:
+                ctx.root = outer
 
     def _item(self, value, shadow, pe: PElement, path: str, ctx: Context) -> None:
         """Per-value checks of one element, then its children."""
