@@ -191,3 +191,12 @@ def test_news2_score_example_is_derived_from_the_seven_measurement_examples():
                 if e["meta"]["profile"][0].startswith(f"{SD}sk-news2-") and e["id"] != "news2-score"}
     assert {d["reference"] for d in score["derivedFrom"]} == set(measured)
     assert len(set(measured.values())) == 7
+
+
+def test_examples_pass_the_platforms_validator():
+    """The validator the intake uses, compiled from this package, finds no error in any example."""
+    from conformance.validator import Validator, is_error
+    validator = Validator.default()
+    errors = {e["id"]: [f"{i.expression}: {i.message}" for i in validator.validate(e) if is_error(i)]
+              for e in ig.load_examples()}
+    assert {k: v for k, v in errors.items() if v} == {}

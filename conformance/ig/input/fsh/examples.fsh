@@ -7,6 +7,8 @@ InstanceOf: SkPatient
 Title: "Kari Nordmann (synthetic)"
 Description: "A home-nursing patient in Oslo with heart failure. Fødselsnummer 13834106838: born 13 March 1941, month + 80."
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Kari Nordmann (synthetic)</p></div>"
 * identifier[fnr].system = "urn:oid:2.16.578.1.12.4.1.4.1"
 * identifier[fnr].value = "13834106838"
 * active = true
@@ -30,6 +32,8 @@ Instance: oslo-kommune
 InstanceOf: SkOrganization
 Title: "Oslo kommune (synthetic numbers)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Oslo kommune (synthetic numbers)</p></div>"
 * identifier[orgnr].system = "urn:oid:2.16.578.1.12.4.1.4.101"
 * identifier[orgnr].value = "310900001"
 * active = true
@@ -43,6 +47,8 @@ Instance: hjemmesykepleien-sagene
 InstanceOf: SkOrganization
 Title: "Hjemmesykepleien Sagene (tjenestested)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Hjemmesykepleien Sagene (tjenestested)</p></div>"
 * identifier[orgnr].system = "urn:oid:2.16.578.1.12.4.1.4.101"
 * identifier[orgnr].value = "310900028"
 * identifier[her].system = "urn:oid:2.16.578.1.12.4.1.2"
@@ -56,6 +62,8 @@ Instance: sykepleier-hansen
 InstanceOf: SkPractitioner
 Title: "Ingrid Hansen, sykepleier (synthetic)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Ingrid Hansen, sykepleier (synthetic)</p></div>"
 * identifier[hpr].system = "urn:oid:2.16.578.1.12.4.1.4.4"
 * identifier[hpr].value = "990000001"
 * name.family = "Hansen"
@@ -65,6 +73,8 @@ Instance: lege-berg
 InstanceOf: SkPractitioner
 Title: "Per Berg, lege (synthetic)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Per Berg, lege (synthetic)</p></div>"
 * identifier[hpr].system = "urn:oid:2.16.578.1.12.4.1.4.4"
 * identifier[hpr].value = "990000002"
 * name.family = "Berg"
@@ -74,6 +84,8 @@ Instance: sykepleier-hansen-sagene
 InstanceOf: SkPractitionerRole
 Title: "Ingrid Hansen as sykepleier in Hjemmesykepleien Sagene"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Ingrid Hansen as sykepleier in Hjemmesykepleien Sagene</p></div>"
 * active = true
 * practitioner = Reference(sykepleier-hansen)
 * organization = Reference(hjemmesykepleien-sagene)
@@ -84,6 +96,8 @@ InstanceOf: SkKommunalTjeneste
 Title: "Vedtak: helsetjenester i hjemmet"
 Description: "Kari Nordmann's decided home nursing: 5.5 hours a week from 1 September 2025, review 1 March 2026."
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Vedtak: helsetjenester i hjemmet</p></div>"
 * extension[vedtakstimer].valueQuantity = 5.5 'h/wk' "timer per uke"
 * extension[revurderingsdato].valueDate = "2026-03-01"
 * extension[vedtakstekst].valueString = "Hjelp til medisinutlevering morgen og kveld, og til personlig hygiene."
@@ -102,6 +116,8 @@ Instance: news2-rr
 InstanceOf: SkNews2RespiratoryRate
 Title: "NEWS2: respirasjonsfrekvens 22/min"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: respirasjonsfrekvens 22/min</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $loinc#9279-1 "Respiratory rate"
@@ -114,6 +130,8 @@ Instance: news2-spo2
 InstanceOf: SkNews2OxygenSaturation
 Title: "NEWS2: SpO2 95 %, scale 1"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: SpO2 95 %, scale 1</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $loinc#59408-5 "Oxygen saturation in Arterial blood by Pulse oximetry"
@@ -128,6 +146,8 @@ Instance: news2-o2
 InstanceOf: SkNews2SupplementalOxygen
 Title: "NEWS2: room air"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: room air</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $news2#air-or-oxygen "Air or supplemental oxygen"
@@ -140,6 +160,8 @@ Instance: news2-pulse
 InstanceOf: SkNews2HeartRate
 Title: "NEWS2: puls 96/min, irregular"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: puls 96/min, irregular</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $loinc#8867-4 "Heart rate"
@@ -154,6 +176,8 @@ Instance: news2-bp
 InstanceOf: SkNews2BloodPressure
 Title: "NEWS2: blodtrykk 105/70"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: blodtrykk 105/70</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $loinc#85354-9 "Blood pressure panel with all children optional"
@@ -169,6 +193,8 @@ Instance: news2-acvpu
 InstanceOf: SkNews2Consciousness
 Title: "NEWS2: alert"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: alert</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $news2#consciousness "Level of consciousness"
@@ -181,6 +207,8 @@ Instance: news2-temp
 InstanceOf: SkNews2BodyTemperature
 Title: "NEWS2: temperatur 38.4 °C"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2: temperatur 38.4 °C</p></div>"
 * status = #final
 * category[VSCat] = $obscat#vital-signs
 * code = $loinc#8310-5 "Body temperature"
@@ -194,6 +222,8 @@ InstanceOf: SkNews2Score
 Title: "NEWS2 score 6 (medium)"
 Description: "RR 22 → 2, SpO2 95 % scale 1 → 1, air → 0, systolic 105 → 1, pulse 96 → 1, A → 0, 38.4 °C → 1: total 6."
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: NEWS2 score 6 (medium)</p></div>"
 * status = #final
 * category[survey] = $obscat#survey
 * code = $news2#total "NEWS2 total score"
@@ -227,6 +257,8 @@ Instance: hjertesvikt
 InstanceOf: SkCondition
 Title: "Hjertesvikt (ICPC-2 K77)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Hjertesvikt (ICPC-2 K77)</p></div>"
 * clinicalStatus = $clinicalstatus#active
 * verificationStatus = $verstatus#confirmed
 * category = $conditioncat#problem-list-item
@@ -240,6 +272,8 @@ Instance: penicillinallergi
 InstanceOf: SkAllergyIntolerance
 Title: "Penicillinallergi (high criticality)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Penicillinallergi (high criticality)</p></div>"
 * clinicalStatus = $allergyclinical#active
 * verificationStatus = http://terminology.hl7.org/CodeSystem/allergyintolerance-verification#confirmed
 * type = #allergy
@@ -256,6 +290,8 @@ Instance: kritisk-penicillin
 InstanceOf: SkCriticalInformation
 Title: "Kritisk informasjon: alvorlig allergi"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Kritisk informasjon: alvorlig allergi</p></div>"
 * status = #active
 * category = $flagcat#clinical "Clinical"
 * code = $kritisk#kritisk-allergi "Kritisk allergi"
@@ -268,6 +304,8 @@ Instance: furosemid
 InstanceOf: SkMedicationStatement
 Title: "Furosemid for hjertesvikt"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Furosemid for hjertesvikt</p></div>"
 * status = #active
 * medicationCodeableConcept = $atc#C03CA01 "Furosemid"
 * subject = Reference(kari-nordmann)
@@ -281,6 +319,8 @@ Instance: pleieplan-ernaering
 InstanceOf: SkCarePlan
 Title: "Pleieplan: væske og ernæring"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Pleieplan: væske og ernæring</p></div>"
 * status = #active
 * intent = #plan
 * category = $problemomrade#vaeske-ernaering "Væske / ernæring"
@@ -297,6 +337,8 @@ Instance: iplos-personlig-hygiene
 InstanceOf: SkFunctionalAssessment
 Title: "IPLOS: personlig hygiene 3"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: IPLOS: personlig hygiene 3</p></div>"
 * status = #final
 * category[survey] = $obscat#survey
 * code = $iplos#personlig-hygiene "Personlig hygiene"
@@ -309,6 +351,8 @@ Instance: royk-tidligere
 InstanceOf: SkSocialHistory
 Title: "Tidligere røyker"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Tidligere røyker</p></div>"
 * status = #final
 * category[socialHistory] = $obscat#social-history
 * code = $loinc#72166-2 "Tobacco smoking status"
@@ -320,6 +364,8 @@ Instance: datter-nordmann
 InstanceOf: SkRelatedPerson
 Title: "Nærmeste pårørende: datter"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Nærmeste pårørende: datter</p></div>"
 * active = true
 * patient = Reference(kari-nordmann)
 * relationship[0] = $v3RoleCode#DAU "natural daughter"
@@ -333,6 +379,8 @@ Instance: notat-intern
 InstanceOf: SkDocumentReference
 Title: "Fortløpende notat (internal only)"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Fortløpende notat (internal only)</p></div>"
 * meta.security = $v3Confidentiality#R "restricted"
 * status = #current
 * type = $loinc#11506-3 "Progress note"
@@ -350,6 +398,8 @@ InstanceOf: SkSperring
 Title: "Sperring mot helsepersonell"
 Description: "Kari Nordmann has blocked Per Berg from seeing her data."
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Sperring mot helsepersonell</p></div>"
 * status = #active
 * scope = $consentscope#patient-privacy
 * category = $loinc#59284-0 "Patient Consent"
@@ -367,9 +417,11 @@ InstanceOf: SkAdvanceDirective
 Title: "HLR minus"
 Description: "Kari Nordmann does not want cardiopulmonary resuscitation (pasient- og brukerrettighetsloven § 4-9)."
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: HLR minus</p></div>"
 * status = #active
 * scope = $consentscope#adr
-* category = $loinc#75320-2 "Advance directive"
+* category = http://terminology.hl7.org/CodeSystem/consentcategorycodes#dnr "Do Not Resuscitate"
 * patient = Reference(kari-nordmann)
 * dateTime = "2025-10-01"
 * performer = Reference(kari-nordmann)
@@ -381,6 +433,8 @@ Instance: provenance-vedtak
 InstanceOf: SkProvenance
 Title: "Provenance of the vedtak"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Provenance of the vedtak</p></div>"
 * target = Reference(vedtak-hjemmesykepleie)
 * recorded = "2025-08-25T13:02:00+02:00"
 * activity = http://terminology.hl7.org/CodeSystem/v3-DataOperation#CREATE "create"
@@ -394,6 +448,8 @@ Instance: audit-read-vedtak
 InstanceOf: SkAuditEvent
 Title: "Audit: the legevakt reads the vedtak"
 Usage: #example
+* text.status = #generated
+* text.div = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Synthetic example: Audit: the legevakt reads the vedtak</p></div>"
 * type = $dicomdcm#110110 "Patient Record"
 * subtype = $restfulinteraction#read "read"
 * action = #R
@@ -404,8 +460,7 @@ Usage: #example
 * agent[0].who = Reference(sykepleier-hansen-sagene)
 * agent[0].requestor = true
 * agent[0].purposeOfUse = http://terminology.hl7.org/CodeSystem/v3-ActReason#ETREAT "Emergency Treatment"
-* agent[+].type = $v3ParticipationType#RESP "responsible party"
-* agent[=].who = Reference(oslo-kommune)
+* agent[+].who = Reference(oslo-kommune)
 * agent[=].requestor = false
 * source.site = "0301"
 * source.observer.display = "sandkasse platform, tenant 0301"
