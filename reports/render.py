@@ -9,11 +9,12 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from reports.model import DECLARED, FAILED, NOT_APPLICABLE, PASSED, Report
 
-_env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape())
+# Every template is HTML: escape always (select_autoescape() would skip the .j2 names).
+_env = Environment(loader=PackageLoader("reports", "templates"), autoescape=True)
 
 
 def document(report: Report | dict) -> dict:
