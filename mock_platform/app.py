@@ -5,15 +5,16 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from mock_platform import fhir_api, helseid, operator
+from mock_platform import admin, faults, feed, fhir_api, helseid, operator
 from mock_platform.errors import install_error_handlers
-from mock_platform.storage import SqliteStorage
+from mock_platform.storage import open_storage
 
 
 @dataclass
 class PlatformConfig:
-    database: str = ":memory:"                      # SQLite path, or ":memory:"
-    tenants: tuple[str, ...] = ("0301",)            # one isolated instance per kommunenummer
+    # A SQLite path, ":memory:", or a postgresql:// URL (the hosted multi-vendor service).
+    database: str = ":memory:"
+    tenants: tuple[str, ...] = ("0301",)            # municipality tenants ensured at start (kommunenummer)
     # "helseid" enforces HelseID tokens and DPoP on every request; "off-dev" is the documented
     # development flag that switches the checks off (never for verification runs).
     auth: str = "off-dev"
@@ -23,9 +24,15 @@ class PlatformConfig:
 def create_app(config: PlatformConfig | None = None) -> Flask:
     config = config or PlatformConfig()
     app = Flask("mock_platform")
-    app.config.update(TENANTS=set(config.tenants), VERSION=_version(), AUTH_MODE=config.auth, **config.extra)
-    app.extensions["sandkasse.storage"] = SqliteStorage(config.database)
+    app.config.update(VERSION=_version(), AUTH_MODE=config.auth, DATABASE=config.database, **config.extra)
+    storage = open_storage(config.database)
+    for tenant in config.tenants:
+        storage.create_tenant(tenant, "municipality", tenant)
+    app.extensions["sandkasse.storage"] = storage
     install_error_handlers(app)
+    faults.install(app)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(feed.bp)
     app.register_blueprint(fhir_api.bp)
     app.register_blueprint(helseid.bp)
     app.register_blueprint(operator.bp)

@@ -1,128 +1,377 @@
-"""The FHIR R4 REST API of one tenant: `/<tenant>/fhir/...`."""
+"""The FHIR R4 REST API of one tenant, `/<tenant>/fhir/...`: the information services.
+
+Reads come from the projections of the event store; every write goes through the intake
+(mock_platform.intake) and becomes one event. Every access is audited, sperring is honoured and
+shared data is read-only for all but its source system.
+"""
 from __future__ import annotations
 
-import uuid
+from email.utils import format_datetime
+from datetime import datetime
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from conformance.validator import Issue
+from conformance.validator import Issue, Validator, operation_outcome
+from mock_platform import audit, intake, rules, search
+from mock_platform.capability import capability_statement
 from mock_platform.errors import FhirError, fhir_response
-from mock_platform.storage import SqliteStorage
+from mock_platform.searchparams import PLATFORM_WRITTEN, reference_of, registry, values_at
+from mock_platform.storage import Actor, AuditRow, Outcome, Query, Stored
+from mock_platform.tenancy import caller, storage, tenant_row
 
 bp = Blueprint("fhir", __name__, url_prefix="/<tenant>/fhir")
 
-SUPPORTED_TYPES = ("Patient",)
+MAX_BODY = 20 * 1024 * 1024
 
 
-def _storage() -> SqliteStorage:
-    return current_app.extensions["sandkasse.storage"]
+def _base(tenant: str) -> str:
+    return f"{request.host_url.rstrip('/')}/{tenant}/fhir"
 
 
-def _check_tenant(tenant: str) -> None:
-    if tenant not in current_app.config["TENANTS"]:
-        raise FhirError(404, Issue("error", "not-found", f"Unknown tenant '{tenant}'.",
-                                   fix="Use the base URL printed by `sandkasse serve`, e.g. /0301/fhir."))
-
-
-def _check_type(rtype: str) -> None:
-    if rtype not in SUPPORTED_TYPES:
+def _check_type(rtype: str, writing: bool = False) -> None:
+    if rtype in PLATFORM_WRITTEN and not writing:
+        return
+    if rtype not in registry():
+        if rtype in PLATFORM_WRITTEN:
+            raise FhirError(405, Issue("error", "forbidden", f"{rtype} is written by the platform only.",
+                                       expression=rtype, rule="sk-platform-audit",
+                                       fix="Read the audit trail with GET [base]/AuditEvent?patient=Patient/<id>."))
         raise FhirError(404, Issue("error", "not-supported", f"Resource type '{rtype}' is not served here.",
-                                   expression=rtype,
-                                   fix=f"Supported types: {', '.join(SUPPORTED_TYPES)} (see /metadata)."))
+                                   expression=rtype, rule="sk-platform-types",
+                                   fix=f"Supported types: {', '.join(registry())}, AuditEvent (see /metadata)."))
 
+
+def _headers(stored: Stored, tenant: str) -> dict[str, str]:
+    updated = datetime.fromisoformat(stored.last_updated.replace("Z", "+00:00"))
+    return {"ETag": f'W/"{stored.version}"', "Last-Modified": format_datetime(updated, usegmt=True),
+            "Location": f"{_base(tenant)}/{stored.reference}/_history/{stored.version}"}
+
+
+def _body() -> object:
+    if request.content_length and request.content_length > MAX_BODY:
+        raise FhirError(413, Issue("error", "too-costly", "The request body is too large.",
+                                   fix="Send at most 20 MB; split large loads into several transactions."))
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise FhirError(400, Issue("error", "structure", "The body is not valid JSON.", rule="sk-platform-intake",
+                                   fix="Send FHIR JSON with Content-Type: application/fhir+json."))
+    return body
+
+
+# Capability and validation ---------------------------------------------------------------------
 
 @bp.get("/metadata")
 def metadata(tenant: str) -> Response:
-    _check_tenant(tenant)
-    return fhir_response(capability_statement(request.base_url.rsplit("/metadata", 1)[0]))
+    tenant_row(tenant)
+    return fhir_response(capability_statement(_base(tenant)))
 
 
-def capability_statement(base_url: str) -> dict:
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-01-01",
-        "kind": "instance",
-        "software": {"name": "sandkasse mock platform", "version": current_app.config["VERSION"]},
-        "implementation": {"description": "sandkasse: a logical copy of the municipal platform",
-                           "url": base_url},
-        "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json"],
-        "rest": [{
-            "mode": "server",
-            "interaction": [{"code": "transaction"}],
-            "resource": [{
-                "type": "Patient",
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": [{"name": "identifier", "type": "token"}],
-            }],
-        }],
-    }
+@bp.post("/$validate")
+@bp.post("/<rtype>/$validate")
+def validate(tenant: str, rtype: str | None = None) -> Response:
+    caller(tenant, rtype, "read")
+    body = _body()
+    resource = body
+    if isinstance(body, dict) and body.get("resourceType") == "Parameters":
+        resource = next((p.get("resource") for p in body.get("parameter") or []
+                         if isinstance(p, dict) and p.get("name") == "resource"), None)
+        if resource is None:
+            raise FhirError(400, Issue("error", "required", "The Parameters have no 'resource' parameter.",
+                                       "Parameters.parameter", fix='Add {"name": "resource", "resource": {...}}.'))
+    issues = list(Validator.default().validate(resource))
+    if isinstance(resource, dict):
+        kind = resource.get("resourceType")
+        if rtype is not None and kind != rtype:
+            issues.append(Issue("error", "invalid", f"POSTed to {rtype}/$validate but the resource is {kind}.",
+                                "resourceType", fix=f"Validate at [base]/{kind}/$validate or [base]/$validate."))
+        issues += rules.real_data_issues(resource, str(kind))
+    return fhir_response(operation_outcome(issues))
 
 
-@bp.get("/<rtype>/<rid>")
-def read(tenant: str, rtype: str, rid: str) -> Response:
-    _check_tenant(tenant)
-    _check_type(rtype)
-    stored = _storage().read(tenant, rtype, rid)
-    if stored is None:
-        raise FhirError(404, Issue("error", "not-found", f"{rtype}/{rid} does not exist in tenant {tenant}.",
-                                   fix="Search by identifier to find the resource id."))
-    return fhir_response(stored.resource, headers={"ETag": f'W/"{stored.version}"',
-                                                    "Last-Modified": stored.last_updated})
-
-
-@bp.get("/<rtype>")
-def search(tenant: str, rtype: str) -> Response:
-    _check_tenant(tenant)
-    _check_type(rtype)
-    unknown = sorted(set(request.args) - {"identifier"})
-    if unknown:
-        raise FhirError(400, Issue("error", "not-supported", f"Unknown search parameter '{unknown[0]}'.",
-                                   expression=unknown[0], fix="Supported for Patient: identifier."))
-    token = request.args.get("identifier")
-    if not token:
-        raise FhirError(400, Issue("error", "required", "A search needs the identifier parameter.",
-                                   fix="Use identifier=system|value."))
-    system, _, value = token.rpartition("|")
-    matches = _storage().search_identifier(tenant, rtype, system or None, value)
-    return fhir_response(searchset(request.url, matches))
-
-
-def searchset(url: str, resources: list[dict]) -> dict:
-    return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "type": "searchset",
-        "total": len(resources),
-        "link": [{"relation": "self", "url": url}],
-        "entry": [{"fullUrl": f"{request.host_url.rstrip('/')}{request.path}/{r['id']}", "resource": r,
-                   "search": {"mode": "match"}} for r in resources],
-    }
-
+# Writes ---------------------------------------------------------------------------------------
 
 @bp.post("")
 @bp.post("/")
 def transaction(tenant: str) -> Response:
-    """The intake (meldingsmottak): a transaction Bundle is stored whole or not at all."""
-    _check_tenant(tenant)
-    bundle = request.get_json(silent=True)
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle" \
-            or bundle.get("type") != "transaction":
-        raise FhirError(400, Issue("error", "invalid", "The body is not a FHIR transaction Bundle.",
-                                   expression="Bundle.type",
-                                   fix='POST a Bundle with "type": "transaction" as application/fhir+json.'))
-    resources = [entry.get("resource") for entry in bundle.get("entry", [])]
-    for index, resource in enumerate(resources):
-        if not isinstance(resource, dict) or resource.get("resourceType") not in SUPPORTED_TYPES \
-                or not resource.get("id"):
-            raise FhirError(400, Issue("error", "invalid", "Each entry needs a supported resource with an id.",
-                                       expression=f"Bundle.entry[{index}].resource",
-                                       fix=f"Send one of {', '.join(SUPPORTED_TYPES)} with an id."))
-    stored = _storage().put_many(tenant, resources)
+    """The intake (meldingsmottak): a transaction Bundle is stored whole, as one event, or not at all."""
+    actor, _ = caller(tenant, None, "write")
+    entries = intake.bundle_entries(_body())
+    outcomes = _commit(tenant, actor, "transaction", entries)
     return fhir_response({
         "resourceType": "Bundle", "type": "transaction-response",
-        "entry": [{"response": {"status": "200 OK", "etag": f'W/"{s.version}"',
-                                "location": f"{s.resource['resourceType']}/{s.resource['id']}/_history/{s.version}",
-                                "lastModified": s.last_updated}} for s in stored],
+        "entry": [_response_entry(tenant, o) for o in outcomes],
     })
+
+
+@bp.post("/<rtype>")
+def create(tenant: str, rtype: str) -> Response:
+    _check_type(rtype, writing=True)
+    actor, _ = caller(tenant, rtype, "write")
+    resource = _body()
+    if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
+        raise FhirError(400, Issue("error", "invalid", f"POST {rtype} needs a {rtype} resource.", "resourceType",
+                                   fix=f'Send a resource with "resourceType": "{rtype}".'))
+    entry = intake.Entry(rtype, "POST", rtype, intake.uuid.uuid4().hex, resource,
+                         if_none_exist=request.headers.get("If-None-Exist"))
+    (outcome,) = _commit(tenant, actor, "create", [entry])
+    status = 201 if outcome.status.startswith("201") else 200
+    return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
+
+
+@bp.put("/<rtype>/<rid>")
+def update(tenant: str, rtype: str, rid: str) -> Response:
+    _check_type(rtype, writing=True)
+    actor, _ = caller(tenant, rtype, "write")
+    resource = _body()
+    if not isinstance(resource, dict) or resource.get("resourceType") != rtype or resource.get("id") != rid:
+        raise FhirError(400, Issue("error", "invalid", f"PUT {rtype}/{rid} needs a {rtype} with id {rid!r}.",
+                                   f"{rtype}.id", rule="sk-platform-intake",
+                                   fix="Send the resource with the same resourceType and id as in the URL."))
+    entry = intake.Entry(rtype, "PUT", rtype, rid, resource, if_match=request.headers.get("If-Match"))
+    (outcome,) = _commit(tenant, actor, "update", [entry])
+    status = 201 if outcome.status.startswith("201") else 200
+    return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
+
+
+@bp.delete("/<rtype>/<rid>")
+def delete(tenant: str, rtype: str, rid: str) -> Response:
+    _check_type(rtype, writing=True)
+    actor, _ = caller(tenant, rtype, "write")
+    entry = intake.Entry(rtype, "DELETE", rtype, rid, None, if_match=request.headers.get("If-Match"))
+    (outcome,) = _commit(tenant, actor, "delete", [entry])
+    headers = {"ETag": f'W/"{outcome.stored.version}"'} if outcome.stored.version else {}
+    return Response(status=204, headers=headers)
+
+
+def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry]) -> list[Outcome]:
+    store = storage()
+    writes = intake.prepare(store, tenant, entries)
+    try:
+        _, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor))
+    except FhirError as error:
+        if error.status == 403:  # a refused write to another system's data is itself an audited event
+            store.audit(tenant, actor, [AuditRow(kind, None, None, None, "4", error.issues[0].message)])
+        raise
+    return outcomes
+
+
+def _response_entry(tenant: str, outcome: Outcome) -> dict:
+    stored = outcome.stored
+    response = {"status": outcome.status, "location": f"{stored.reference}/_history/{stored.version}",
+                "lastModified": stored.last_updated}
+    if stored.version:
+        response["etag"] = f'W/"{stored.version}"'
+    return {"fullUrl": f"{_base(tenant)}/{stored.reference}", "response": response}
+
+
+# Reads ----------------------------------------------------------------------------------------
+
+@bp.get("/<rtype>/<rid>")
+def read(tenant: str, rtype: str, rid: str) -> Response:
+    _check_type(rtype)
+    actor, _ = caller(tenant, rtype, "read")
+    if rtype == "AuditEvent":
+        _, rows = storage().audit_trail(tenant, None, rid, None, 1, 0)
+        if not rows:
+            raise _not_found(tenant, rtype, rid)
+        return fhir_response(audit.render(rows[0]))
+    stored = storage().read(tenant, rtype, rid)
+    if stored is None:
+        raise _not_found(tenant, rtype, rid)
+    if stored.deleted:
+        raise FhirError(410, Issue("error", "deleted", f"{rtype}/{rid} was deleted (version {stored.version}).",
+                                   rule="sk-platform-history",
+                                   fix=f"Earlier versions remain readable at {rtype}/{rid}/_history."))
+    _guard_sperring(tenant, actor, "read", stored)
+    storage().audit(tenant, actor, [AuditRow("read", rtype, rid, stored.patient)])
+    return fhir_response(rules.present(stored, actor), headers=_headers(stored, tenant))
+
+
+@bp.get("/<rtype>/<rid>/_history/<vid>")
+def vread(tenant: str, rtype: str, rid: str, vid: str) -> Response:
+    _check_type(rtype)
+    actor, _ = caller(tenant, rtype, "read")
+    stored = storage().vread(tenant, rtype, rid, int(vid)) if vid.isdigit() else None
+    if stored is None:
+        raise FhirError(404, Issue("error", "not-found", f"{rtype}/{rid} has no version {vid!r}.",
+                                   rule="sk-platform-history", fix=f"List the versions with {rtype}/{rid}/_history."))
+    if stored.deleted:
+        raise FhirError(410, Issue("error", "deleted", f"Version {vid} of {rtype}/{rid} is its deletion.",
+                                   rule="sk-platform-history", fix="Read an earlier version."))
+    _guard_sperring(tenant, actor, "vread", stored)
+    storage().audit(tenant, actor, [AuditRow("vread", rtype, rid, stored.patient)])
+    return fhir_response(rules.present(stored, actor), headers=_headers(stored, tenant))
+
+
+@bp.get("/<rtype>/<rid>/_history")
+def instance_history(tenant: str, rtype: str, rid: str) -> Response:
+    return _history(tenant, rtype, rid)
+
+
+@bp.get("/<rtype>/_history")
+def type_history(tenant: str, rtype: str) -> Response:
+    return _history(tenant, rtype, None)
+
+
+def _history(tenant: str, rtype: str, rid: str | None) -> Response:
+    _check_type(rtype)
+    if rtype in PLATFORM_WRITTEN:
+        raise FhirError(404, Issue("error", "not-supported", "AuditEvents have no history (they never change).",
+                                   rule="sk-platform-audit", fix="Search them: AuditEvent?patient=Patient/<id>."))
+    actor, _ = caller(tenant, rtype, "read")
+    count, offset = _paging()
+    total, versions = storage().history(tenant, rtype, rid, count, offset)
+    if rid is not None and total == 0:
+        raise _not_found(tenant, rtype, rid)
+    blocks = storage().blocks_for(tenant, rules.actor_keys(actor))
+    visible = [s for s in versions if not rules.blocking(blocks, rtype, s.resource["id"], s.patient)]
+    if rid is not None and versions and not visible:
+        _guard_sperring(tenant, actor, "history", versions[0])
+    entries = []
+    for stored in visible:
+        method = "DELETE" if stored.deleted else "POST" if stored.version == 1 else "PUT"
+        entry = {"fullUrl": f"{_base(tenant)}/{stored.reference}",
+                 "request": {"method": method, "url": stored.reference if method != "POST" else rtype},
+                 "response": {"status": "204" if stored.deleted else "201" if stored.version == 1 else "200",
+                              "etag": f'W/"{stored.version}"', "lastModified": stored.last_updated}}
+        if not stored.deleted:
+            entry["resource"] = rules.present(stored, actor)
+        entries.append(entry)
+    if len(visible) < len(versions):
+        entries.append(_outcome_entry(rules.withheld_issue(len(versions) - len(visible), "versions")))
+    _audit_results(tenant, actor, "history", rtype, visible, rid)
+    return fhir_response({"resourceType": "Bundle", "type": "history", "total": total,
+                          "link": _links(total, count, offset), "entry": entries})
+
+
+@bp.get("/<rtype>")
+@bp.post("/<rtype>/_search")
+def search_type(tenant: str, rtype: str) -> Response:
+    _check_type(rtype)
+    actor, _ = caller(tenant, rtype, "read")
+    args = request.args.copy()
+    if request.method == "POST":
+        args.update(request.form)
+    if rtype == "AuditEvent":
+        return _audit_search(tenant, actor, args)
+    parsed = search.parse(tenant, rtype, args)
+    store = storage()
+    blocks = store.blocks_for(tenant, rules.actor_keys(actor))
+    query = parsed.query
+    unfiltered = store.count(query) if blocks else None
+    hide = rules.block_filter(blocks)
+    if hide is not None:
+        query.where.append(hide)
+    if parsed.summary_count:
+        total = store.count(query)
+        matches: list[Stored] = []
+    else:
+        total, matches = store.search(query)
+    entries = [{"fullUrl": f"{_base(tenant)}/{s.reference}", "resource": rules.present(s, actor),
+                "search": {"mode": "match"}} for s in matches]
+    included = _includes(tenant, parsed, matches, blocks)
+    entries += [{"fullUrl": f"{_base(tenant)}/{s.reference}", "resource": rules.present(s, actor),
+                 "search": {"mode": "include"}} for s in included]
+    if unfiltered is not None and unfiltered > total:
+        entries.append(_outcome_entry(rules.withheld_issue(unfiltered - total, "matching resources")))
+    _audit_results(tenant, actor, "search", rtype, matches + included, None)
+    return fhir_response({"resourceType": "Bundle", "type": "searchset", "total": total,
+                          "link": _links(total, query.count, query.offset), "entry": entries})
+
+
+def _includes(tenant: str, parsed: search.Search, matches: list[Stored], blocks) -> list[Stored]:
+    store = storage()
+    found: dict[str, Stored] = {}
+    seen = {s.reference for s in matches}
+    for rtype, param in parsed.includes:
+        refs = [ref for s in matches for path in registry()[rtype].params[param].paths
+                for ref in map(reference_of, values_at(s.resource, path)) if ref]
+        for stored in store.read_many(tenant, [r for r in refs if r not in seen]):
+            found.setdefault(stored.reference, stored)
+    if parsed.revincludes and matches:
+        targets = sorted(seen)
+        for other, param in parsed.revincludes:
+            query = Query(tenant, other, count=search.MAX_COUNT)
+            query.where.append((
+                "r.id IN (SELECT t.id FROM tokens t WHERE t.tenant=? AND t.type=? AND t.param=? AND t.value IN "
+                f"({','.join('?' * len(targets))}))", [tenant, other, param, *targets]))
+            for stored in store.search(query)[1]:
+                found.setdefault(stored.reference, stored)
+    return [s for ref, s in found.items() if ref not in seen
+            and not rules.blocking(blocks, s.resource["resourceType"], s.resource["id"], s.patient)]
+
+
+def _audit_search(tenant: str, actor: Actor, args) -> Response:
+    unknown = sorted(set(args) - {"patient", "_count", "_offset", "_id"})
+    if unknown:
+        raise FhirError(400, Issue("error", "not-supported", f"Unknown search parameter '{unknown[0]}' for AuditEvent.",
+                                   unknown[0], rule="sk-platform-search",
+                                   fix="Search the audit trail with patient=Patient/<id> (and _count)."))
+    patient = args.get("patient")
+    if patient is not None:
+        patient = patient if "/" in patient else f"Patient/{patient}"
+    count, offset = _paging()
+    total, rows = storage().audit_trail(tenant, patient, args.get("_id"), None, count, offset)
+    entries = [{"fullUrl": f"{_base(tenant)}/AuditEvent/{r['id']}", "resource": audit.render(r),
+                "search": {"mode": "match"}} for r in rows]
+    storage().audit(tenant, actor, [AuditRow("search", "AuditEvent", None, patient, detail="audit trail")])
+    return fhir_response({"resourceType": "Bundle", "type": "searchset", "total": total,
+                          "link": _links(total, count, offset), "entry": entries})
+
+
+# Helpers --------------------------------------------------------------------------------------
+
+def _guard_sperring(tenant: str, actor: Actor, action: str, stored: Stored) -> None:
+    blocks = storage().blocks_for(tenant, rules.actor_keys(actor))
+    block = rules.blocking(blocks, stored.resource["resourceType"], stored.resource["id"], stored.patient)
+    if block is None:
+        return
+    message = (f"{stored.reference} is withheld: {stored.patient} has a block (sperring, {block.consent}) "
+               f"against you ({block.actor_kind} {block.actor_value}).")
+    storage().audit(tenant, actor, [AuditRow(action, stored.resource["resourceType"], stored.resource["id"],
+                                             stored.patient, "4", message)])
+    raise FhirError(403, Issue("error", "suppressed", message, rule="sk-platform-sperring",
+                               fix="Tell the user that information is withheld by the patient's sperring; access "
+                                   "needs the patient's consent or an emergency basis."))
+
+
+def _audit_results(tenant: str, actor: Actor, action: str, rtype: str, results: list[Stored], rid: str | None) -> None:
+    patients = sorted({s.patient for s in results if s.patient})
+    rows = [AuditRow(action, rtype, rid, p, detail=request.query_string.decode()[:500] or None) for p in patients]
+    storage().audit(tenant, actor, rows or [AuditRow(action, rtype, rid, None,
+                                                     detail=request.query_string.decode()[:500] or None)])
+
+
+def _paging() -> tuple[int, int]:
+    count, offset = request.args.get("_count", str(search.DEFAULT_COUNT)), request.args.get("_offset", "0")
+    if not count.isdigit() or not offset.isdigit():
+        raise FhirError(400, Issue("error", "invalid", "_count and _offset must be non-negative integers.",
+                                   "_count", rule="sk-platform-search", fix="Use e.g. _count=50."))
+    return min(int(count), search.MAX_COUNT), int(offset)
+
+
+def _links(total: int, count: int, offset: int) -> list[dict]:
+    def url(at: int) -> str:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "_offset"]
+        if request.method == "POST":
+            args += [(k, v) for k, v in request.form.items(multi=True) if k != "_offset"]
+        if not any(k == "_count" for k, _ in args):
+            args.append(("_count", str(count)))
+        return f"{request.base_url.removesuffix('/_search')}?{urlencode(args + [('_offset', str(at))])}"
+    links = [{"relation": "self", "url": url(offset)}, {"relation": "first", "url": url(0)}]
+    if count and offset > 0:
+        links.append({"relation": "previous", "url": url(max(offset - count, 0))})
+    if count and offset + count < total:
+        links.append({"relation": "next", "url": url(offset + count)})
+        links.append({"relation": "last", "url": url(((total - 1) // count) * count)})
+    return links
+
+
+def _outcome_entry(issue: Issue) -> dict:
+    return {"resource": operation_outcome([issue]), "search": {"mode": "outcome"}}
+
+
+def _not_found(tenant: str, rtype: str, rid: str) -> FhirError:
+    return FhirError(404, Issue("error", "not-found", f"{rtype}/{rid} does not exist in tenant {tenant}.",
+                                rule="sk-platform-read", fix="Search by identifier to find the resource id."))

@@ -22,3 +22,19 @@ def platform(tmp_path: Path):
     app = create_app(PlatformConfig(database=str(tmp_path / "platform.sqlite3"), tenants=("0301",)))
     with start_in_thread(app) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A real scratch PostgreSQL server for this test session (per xdist worker)."""
+    from tests.pg import start_cluster
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_cluster) -> str:
+    """DSN of the session's PostgreSQL server (database `postgres`). Tests that need an empty
+    database of their own use `postgres_cluster.create_database()`."""
+    return postgres_cluster.dsn

@@ -26,14 +26,15 @@ def test_invalid_transaction_stores_nothing(platform, small_cohort) -> None:
         {"resource": {"resourceType": "Patient"}},  # no id: the whole bundle must be refused
     ]}
     response = httpx.post(base, json=bad)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["issue"][0]["expression"] == ["Bundle.entry[1].resource"]
     assert httpx.get(f"{base}/Patient/ok-1").status_code == 404
 
 
 def test_loaded_patient_is_found_by_identifier(platform, small_cohort) -> None:
     base = f"{platform.url}/0301/fhir"
-    assert load_cohort(base, small_cohort) == 20
+    lines = (small_cohort / "bundles.ndjson").read_text(encoding="utf-8").splitlines()
+    assert load_cohort(base, small_cohort) == len(lines)
     import json
     first = json.loads((small_cohort / "Patient.ndjson").read_text().splitlines()[0])
     fnr = first["identifier"][0]

@@ -1,0 +1,177 @@
+"""The admin API: tenants (create, list, reset, seed) and fault rules. JSON in and out; every
+error is an OperationOutcome like everywhere else on the platform."""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, request
+
+from conformance.validator import Issue, operation_outcome
+from mock_platform import faults, intake, rules, security
+from mock_platform.errors import FhirError, fhir_response
+from mock_platform.storage import Actor
+from mock_platform.tenancy import storage, tenant_row
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SEED_SOURCE = "sandkasse-seed"
+RESERVED = {"admin", "helseid", "operator", "static", "metadata"}
+_TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+MAX_SEED_SIZE = 10_000
+
+
+def _authorize(tenant: str | None) -> security.AccessContext:
+    return security.authorize(request, tenant or "*", None, "admin", current_app.config["AUTH_MODE"])
+
+
+def _json(data: object, status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status, content_type="application/json")
+
+
+def describe(tenant: dict) -> dict:
+    base = request.host_url.rstrip("/")
+    return {"id": tenant["id"], "kind": tenant["kind"], "kommunenummer": tenant["kommunenummer"],
+            "created": tenant["created"], "events": tenant["seq"], "faults": len(tenant["faults"]),
+            "fhir_base": f"{base}/{tenant['id']}/fhir", "events_url": f"{base}/{tenant['id']}/events"}
+
+
+@bp.post("/tenants")
+def create_tenant() -> Response:
+    body = request.get_json(force=True, silent=True)
+    _authorize(body.get("id") if isinstance(body, dict) else None)
+    if not isinstance(body, dict):
+        raise _bad("The body is not a JSON object.", "", 'Send {"id": "acme-test", "kind": "vendor", '
+                   '"kommunenummer": "0301"}.')
+    tid, kind, kommune = body.get("id"), body.get("kind", "vendor"), body.get("kommunenummer")
+    if not isinstance(tid, str) or not _TENANT_ID.match(tid) or tid in RESERVED:
+        raise _bad(f"Invalid tenant id {tid!r}.", "id", "Use 1–40 letters, digits and '-', starting with a letter "
+                   "or digit (a municipality's tenant is its kommunenummer, e.g. 0301).")
+    if kind not in ("municipality", "vendor"):
+        raise _bad(f"Unknown tenant kind {kind!r}.", "kind", 'Use "municipality" or "vendor".')
+    if kommune is None and kind == "municipality":
+        kommune = tid
+    if not isinstance(kommune, str) or not re.fullmatch(r"\d{4}", kommune):
+        raise _bad(f"kommunenummer {kommune!r} is not a 4-digit municipality number.", "kommunenummer",
+                   "Give the kommunenummer whose platform the tenant copies, e.g. 0301 (Oslo).")
+    if not storage().create_tenant(tid, kind, kommune):
+        raise FhirError(409, Issue("error", "duplicate", f"Tenant {tid!r} exists already.", "id",
+                                   rule="sk-platform-tenant", fix="Reset it (DELETE /admin/tenants/<id>/data) or "
+                                   "choose another id."))
+    return _json(describe(tenant_row(tid)), 201)
+
+
+@bp.get("/tenants")
+def list_tenants() -> Response:
+    _authorize(None)
+    return _json({"tenants": [describe(t) for t in storage().list_tenants()]})
+
+
+@bp.get("/tenants/<tenant>")
+def get_tenant(tenant: str) -> Response:
+    _authorize(tenant)
+    return _json(describe(tenant_row(tenant)))
+
+
+@bp.delete("/tenants/<tenant>/data")
+def reset_tenant(tenant: str) -> Response:
+    _authorize(tenant)
+    tenant_row(tenant)
+    storage().reset_tenant(tenant)
+    return _json({"id": tenant, "reset": True})
+
+
+@bp.post("/tenants/<tenant>/seed")
+def seed_tenant(tenant: str) -> Response:
+    context = _authorize(tenant)
+    row = tenant_row(tenant)
+    actor = Actor(request.args.get("source", SEED_SOURCE), context.organisation, "SYSDEV")
+    body = request.get_data()
+    spec = _cohort_spec(body)
+    if spec is not None:
+        loaded, issues = _seed_cohort(tenant, row["kommunenummer"] or "0301", actor, *spec)
+    else:
+        loaded, issues = seed_lines(tenant, actor, body.decode("utf-8", "replace").splitlines())
+    if issues:
+        return fhir_response(operation_outcome(issues), 422)
+    return _json({"id": tenant, "loaded_bundles": loaded, "events": storage().last_seq(tenant)})
+
+
+def _cohort_spec(body: bytes) -> tuple[int, int] | None:
+    try:
+        parsed = json.loads(body) if body.strip().startswith(b"{") and b"\n{" not in body.strip() else None
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or "cohort" not in parsed:
+        return None
+    cohort = parsed["cohort"]
+    size, seed = (cohort.get("size"), cohort.get("seed", 42)) if isinstance(cohort, dict) else (None, None)
+    if not isinstance(size, int) or not 1 <= size <= MAX_SEED_SIZE or not isinstance(seed, int):
+        raise _bad("cohort needs an integer size (1–10000) and an integer seed.", "cohort",
+                   'Send {"cohort": {"size": 20, "seed": 42}}.')
+    return size, seed
+
+
+def _seed_cohort(tenant: str, kommunenummer: str, actor: Actor, size: int, seed: int) -> tuple[int, list[Issue]]:
+    from synthetic_data import CohortSpec, write_cohort  # the generator's public API, only when asked
+    with tempfile.TemporaryDirectory(prefix="sandkasse-seed-") as folder:
+        write_cohort(CohortSpec(size=size, seed=seed, kommunenummer=kommunenummer), Path(folder))
+        with (Path(folder) / "bundles.ndjson").open(encoding="utf-8") as lines:
+            return seed_lines(tenant, actor, lines)
+
+
+def seed_lines(tenant: str, actor: Actor, lines: Iterable[str]) -> tuple[int, list[Issue]]:
+    """Load transaction Bundles through the intake, one event each; a bad line is reported, the
+    others are still loaded."""
+    loaded, issues = 0, []
+    store = storage()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries = intake.bundle_entries(json.loads(line))
+            writes = intake.prepare(store, tenant, entries)
+            store.append(tenant, "transaction", writes, actor, rules.ownership_check(actor))
+            loaded += 1
+        except ValueError:
+            issues.append(Issue("error", "structure", f"Line {number} is not JSON.", f"line[{number}]",
+                                rule="sk-platform-intake", fix="Send one transaction Bundle per line (NDJSON)."))
+        except FhirError as error:
+            issues += [Issue(i.severity, i.code, f"Line {number}: {i.message}", i.expression, i.rule, i.fix)
+                       for i in error.issues]
+    return loaded, issues
+
+
+@bp.get("/tenants/<tenant>/faults")
+def get_faults(tenant: str) -> Response:
+    _authorize(tenant)
+    return _json({"id": tenant, "faults": tenant_row(tenant)["faults"]})
+
+
+@bp.put("/tenants/<tenant>/faults")
+def put_faults(tenant: str) -> Response:
+    _authorize(tenant)
+    tenant_row(tenant)
+    body = request.get_json(force=True, silent=True)
+    if isinstance(body, dict) and "faults" in body:
+        body = body["faults"]
+    clean, issues = faults.validate_rules(body)
+    if issues:
+        raise FhirError(400, issues)
+    storage().set_faults(tenant, clean)
+    return _json({"id": tenant, "faults": clean})
+
+
+@bp.delete("/tenants/<tenant>/faults")
+def clear_faults(tenant: str) -> Response:
+    _authorize(tenant)
+    tenant_row(tenant)
+    storage().set_faults(tenant, [])
+    return _json({"id": tenant, "faults": []})
+
+
+def _bad(message: str, where: str, fix: str) -> FhirError:
+    return FhirError(400, Issue("error", "invalid", message, where or None, rule="sk-platform-tenant", fix=fix))

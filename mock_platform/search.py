@@ -1,0 +1,203 @@
+"""FHIR search: request parameters → a storage Query; every unknown or malformed parameter is an
+error with a fix (a consumer must never silently get an unfiltered result)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import MultiDict
+
+from conformance.validator import Issue
+from mock_platform.errors import FhirError
+from mock_platform.searchparams import SearchParam, date_range, normalize_reference, registry
+from mock_platform.storage import Query
+
+MAX_COUNT = 1000
+DEFAULT_COUNT = 50
+RESULT_PARAMS = ("_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_total", "_format",
+                 "_pretty")
+COMMON_PARAMS = ("_id", "_lastUpdated")
+DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+
+
+@dataclass
+class Search:
+    query: Query
+    includes: list[tuple[str, str]] = field(default_factory=list)      # (type, param) of this type
+    revincludes: list[tuple[str, str]] = field(default_factory=list)   # (other type, param)
+    summary_count: bool = False
+
+
+def parse(tenant: str, rtype: str, args: MultiDict) -> Search:
+    info = registry()[rtype]
+    query = Query(tenant, rtype)
+    search = Search(query)
+    for key in args:
+        name, _, modifier = key.partition(":")
+        values = args.getlist(key)
+        if name in RESULT_PARAMS:
+            _result_param(search, rtype, name, values)
+        elif name == "_id":
+            ids = [v for value in values for v in value.split(",") if v]
+            query.where.append((f"r.id IN ({','.join('?' * len(ids))})", ids) if ids else ("1=0", []))
+        elif name == "_lastUpdated":
+            for value in values:
+                query.where.append(_date_clause_point(value))
+        elif name in info.params:
+            if modifier and modifier not in ("exact",):
+                raise _bad(key, f"The modifier ':{modifier}' is not supported.",
+                           f"Search with {name}=... without a modifier (see the CapabilityStatement).")
+            for value in values:
+                query.where.append(_clause(tenant, rtype, info.params[name], value, key))
+        else:
+            supported = ", ".join([*COMMON_PARAMS, *info.params, *RESULT_PARAMS[:5]])
+            raise _bad(key, f"Unknown search parameter '{key}' for {rtype}.",
+                       f"Supported for {rtype}: {supported}.")
+    return search
+
+
+def _result_param(search: Search, rtype: str, name: str, values: list[str]) -> None:
+    query, value = search.query, values[-1]
+    if name == "_count":
+        if not value.isdigit():
+            raise _bad(name, f"_count must be a non-negative integer, not {value!r}.", "Use e.g. _count=50.")
+        query.count = min(int(value), MAX_COUNT)
+    elif name == "_offset":
+        if not value.isdigit():
+            raise _bad(name, f"_offset must be a non-negative integer, not {value!r}.",
+                       "Follow the Bundle's next link instead of building paging URLs.")
+        query.offset = int(value)
+    elif name == "_sort":
+        query.order = _order(rtype, value)
+    elif name == "_include":
+        for v in values:
+            search.includes.append(_include(rtype, v, "_include"))
+    elif name == "_revinclude":
+        for v in values:
+            search.revincludes.append(_revinclude(v))
+    elif name == "_summary":
+        if value not in ("count", "false"):
+            raise _bad(name, f"_summary={value} is not supported.", "Use _summary=count, or leave it out.")
+        search.summary_count = value == "count"
+
+
+def _order(rtype: str, value: str) -> str:
+    terms = []
+    for key in filter(None, value.split(",")):
+        descending, name = key.startswith("-"), key.lstrip("-")
+        direction = "DESC" if descending else "ASC"
+        if name == "_id":
+            terms.append(f"r.id {direction}")
+        elif name == "_lastUpdated":
+            terms.append(f"r.updated_epoch {direction}")
+        elif name in registry()[rtype].params and registry()[rtype].params[name].type == "date":
+            # Sort by the start of the element's range; the name was checked against the registry,
+            # so it is safe in SQL.
+            terms.append(f"(SELECT MIN(d.lo) FROM dates d WHERE d.tenant=r.tenant AND d.type=r.type "
+                         f"AND d.id=r.id AND d.param='{name}') {direction}")
+        else:
+            dates = [p.name for p in registry()[rtype].params.values() if p.type == "date"]
+            raise _bad("_sort", f"Cannot sort {rtype} by '{name}'.",
+                       f"Sort by _id, _lastUpdated{''.join(', ' + d for d in dates)} (prefix '-' for descending).")
+    return ", ".join(terms + ["r.id"])
+
+
+def _include(rtype: str, value: str, what: str) -> tuple[str, str]:
+    source, _, rest = value.partition(":")
+    param = rest.split(":")[0]
+    info = registry().get(source)
+    if source != rtype or info is None or param not in info.params or info.params[param].type != "reference":
+        refs = [f"{rtype}:{p.name}" for p in registry()[rtype].params.values() if p.type == "reference"]
+        raise _bad(what, f"Cannot {what} '{value}'.", f"Use one of: {', '.join(refs) or 'none for ' + rtype}.")
+    return source, param
+
+
+def _revinclude(value: str) -> tuple[str, str]:
+    source, _, rest = value.partition(":")
+    param = rest.split(":")[0]
+    info = registry().get(source)
+    if info is None or param not in info.params or info.params[param].type != "reference":
+        raise _bad("_revinclude", f"Cannot _revinclude '{value}'.",
+                   "Name a resource type and one of its reference parameters, e.g. "
+                   "_revinclude=Provenance:target or _revinclude=EpisodeOfCare:patient.")
+    return source, param
+
+
+def _clause(tenant: str, rtype: str, param: SearchParam, value: str, key: str) -> tuple[str, list]:
+    if param.type == "date":
+        return _date_clause(tenant, rtype, param.name, value, key)
+    options, args = [], []
+    for one in value.split(","):
+        if param.type == "token":
+            if "|" in one:
+                system, _, code = one.partition("|")
+                if system and code:
+                    options.append("(t.system=? AND t.value=?)")
+                    args += [system, code]
+                elif code:                      # |code: a code without a system
+                    options.append("(t.system IS NULL AND t.value=?)")
+                    args.append(code)
+                elif system:                    # system|: any code in the system
+                    options.append("t.system=?")
+                    args.append(system)
+            elif one:
+                options.append("t.value=?")
+                args.append(one)
+        elif param.type == "reference":
+            reference = normalize_reference(one)
+            if "/" not in reference:
+                target = "Patient" if param.name in ("patient", "subject") else None
+                if target is None:
+                    raise _bad(key, f"The reference {one!r} has no resource type.",
+                               f"Write {key}=<Type>/<id>.")
+                reference = f"{target}/{reference}"
+            options.append("t.value=?")
+            args.append(reference)
+        else:                                   # string: case-insensitive prefix
+            options.append("t.value LIKE ?")
+            args.append(one.lower().replace("%", "").replace("_", "") + "%")
+    if not options:
+        raise _bad(key, f"The parameter {key} has no value.", f"Give a value, e.g. {key}=system|code.")
+    sql = ("r.id IN (SELECT t.id FROM tokens t WHERE t.tenant=? AND t.type=? AND t.param=? "
+           f"AND ({' OR '.join(options)}))")
+    return sql, [tenant, rtype, param.name, *args]
+
+
+def _parse_date(value: str, key: str) -> tuple[str, float, float]:
+    prefix = value[:2] if value[:2] in DATE_PREFIXES else "eq"
+    text = value[2:] if value[:2] in DATE_PREFIXES else value
+    found = date_range(text)
+    if found is None:
+        raise _bad(key, f"{value!r} is not a FHIR date.",
+                   f"Use an optional prefix ({', '.join(DATE_PREFIXES)}) and a date such as 2025-03-01 or "
+                   f"2025-03-01T12:00:00Z, e.g. {key}=ge2025-03-01.")
+    return prefix, *found
+
+
+_RANGE_SQL = {
+    "eq": ("lo>=? AND hi<=?", "lh"), "ne": ("NOT (lo>=? AND hi<=?)", "lh"),
+    "gt": ("hi>?", "h"), "lt": ("lo<?", "l"), "ge": ("hi>?", "l"), "le": ("lo<?", "h"),
+    "sa": ("lo>=?", "h"), "eb": ("hi<=?", "l"), "ap": ("lo<? AND hi>?", "hl"),
+}
+
+
+def _range_args(kind: str, lo: float, hi: float) -> list[float]:
+    return [lo if c == "l" else hi for c in kind]
+
+
+def _date_clause(tenant: str, rtype: str, name: str, value: str, key: str) -> tuple[str, list]:
+    prefix, lo, hi = _parse_date(value, key)
+    cond, kind = _RANGE_SQL[prefix]
+    return (f"r.id IN (SELECT d.id FROM dates d WHERE d.tenant=? AND d.type=? AND d.param=? AND {cond})",
+            [tenant, rtype, name, *_range_args(kind, lo, hi)])
+
+
+def _date_clause_point(value: str) -> tuple[str, list]:
+    prefix, lo, hi = _parse_date(value, "_lastUpdated")
+    cond, kind = _RANGE_SQL[prefix]
+    point = cond.replace("lo", "r.updated_epoch").replace("hi", "r.updated_epoch")
+    return f"({point})", _range_args(kind, lo, hi)
+
+
+def _bad(expression: str, message: str, fix: str) -> FhirError:
+    return FhirError(400, Issue("error", "not-supported" if "Unknown" in message or "Cannot" in message
+                                else "invalid", message, expression=expression, rule="sk-platform-search", fix=fix))

@@ -1,0 +1,582 @@
+"""The one storage interface of the platform, written once in portable SQL.
+
+SQLite and PostgreSQL differ only in how a connection is opened, how a write transaction starts
+and how placeholders are spelled; everything else (schema, event append, projections, search,
+audit, key-value state) is here. All state lives in the database, so several platform processes
+can serve one database.
+
+Tables:
+  tenants    one row per platform instance: kind, kommunenummer, event sequence, fault rules
+  events     the hendelseslager: append-only, per-tenant gap-free sequence, the full resources
+  resources  projection: the current version of each resource (deleted ones stay, flagged)
+  history    projection: every version ever stored (never hard-deleted)
+  tokens     search index: tokens, references and strings per (resource, parameter)
+  dates      search index: date ranges in epoch seconds per (resource, parameter)
+  blocks     projection of active sperring Consents: which party is blocked from which data
+  audit      one row per access to patient data (rendered as AuditEvent)
+  kv         small shared state for the security and operator parts
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from conformance.validator import Issue
+from mock_platform.errors import FhirError
+from mock_platform.searchparams import IndexRows
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, kommunenummer TEXT, created TEXT NOT NULL,
+    seq BIGINT NOT NULL DEFAULT 0, faults TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS events (
+    tenant TEXT NOT NULL, seq BIGINT NOT NULL, recorded TEXT NOT NULL, kind TEXT NOT NULL,
+    client_id TEXT, organisation TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (tenant, seq)
+);
+CREATE TABLE IF NOT EXISTS resources (
+    tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL, updated_epoch DOUBLE PRECISION NOT NULL, deleted INTEGER NOT NULL,
+    source TEXT, patient TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (tenant, type, id)
+);
+CREATE INDEX IF NOT EXISTS resources_patient ON resources (tenant, patient);
+CREATE TABLE IF NOT EXISTS history (
+    tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL, deleted INTEGER NOT NULL, seq BIGINT NOT NULL, source TEXT,
+    patient TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (tenant, type, id, version)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
+    system TEXT, value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_lookup ON tokens (tenant, type, param, value);
+CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (tenant, type, id);
+CREATE TABLE IF NOT EXISTS dates (
+    tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
+    lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dates_lookup ON dates (tenant, type, param, lo);
+CREATE INDEX IF NOT EXISTS dates_owner ON dates (tenant, type, id);
+CREATE TABLE IF NOT EXISTS blocks (
+    tenant TEXT NOT NULL, consent TEXT NOT NULL, patient TEXT NOT NULL, actor_kind TEXT NOT NULL,
+    actor_value TEXT NOT NULL, classes TEXT, refs TEXT
+);
+CREATE INDEX IF NOT EXISTS blocks_actor ON blocks (tenant, actor_kind, actor_value);
+CREATE INDEX IF NOT EXISTS blocks_consent ON blocks (tenant, consent);
+CREATE TABLE IF NOT EXISTS audit (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, recorded TEXT NOT NULL,
+    recorded_epoch DOUBLE PRECISION NOT NULL, client_id TEXT, organisation TEXT, purpose TEXT,
+    user_hpr TEXT, action TEXT NOT NULL, type TEXT, rid TEXT, patient TEXT, outcome TEXT NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX IF NOT EXISTS audit_patient ON audit (tenant, patient, recorded_epoch);
+CREATE TABLE IF NOT EXISTS kv (
+    namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at DOUBLE PRECISION,
+    PRIMARY KEY (namespace, key)
+);
+"""
+
+SOURCE_PREFIX = "https://sandkasse.no/fhir/sid/helseid-client/"
+
+
+def now() -> tuple[str, float]:
+    moment = datetime.now(timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"), moment.timestamp()
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Stored:
+    resource: dict
+    version: int
+    last_updated: str
+    deleted: bool = False
+    source: str | None = None       # the client id of the source system that created it
+    patient: str | None = None      # "Patient/<id>" for patient data
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource['resourceType']}/{self.resource['id']}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something, as recorded in events and the audit log."""
+    client_id: str
+    organisation: str | None = None
+    purpose: str | None = None
+    user_hpr: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    consent: str                    # "Consent/<id>"
+    patient: str
+    actor_kind: str                 # org | hpr | client
+    actor_value: str
+    classes: tuple[str, ...] | None = None   # resource types blocked; None with refs None: everything
+    refs: tuple[str, ...] | None = None      # single resources blocked
+
+
+@dataclass
+class Query:
+    """A search as SQL fragments over `resources r` (placeholders are '?')."""
+    tenant: str
+    rtype: str
+    where: list[tuple[str, list]] = field(default_factory=list)
+    order: str = "r.updated_epoch, r.id"
+    count: int = 50
+    offset: int = 0
+
+
+@dataclass
+class Write:
+    method: str                               # PUT | POST | DELETE
+    rtype: str
+    rid: str
+    resource: dict | None = None              # None for DELETE
+    index: IndexRows | None = None
+    blocks: list[Block] = field(default_factory=list)
+    if_match: int | None = None
+    if_none_exist: Query | None = None
+    location: str = ""                        # FHIRPath of the entry, for error messages
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stored: Stored
+    status: str                               # "201 Created", "200 OK", "204 No Content"
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    action: str                               # read vread search history create update delete ...
+    rtype: str | None
+    rid: str | None
+    patient: str | None
+    outcome: str = "0"                        # AuditEvent.outcome: 0 success, 4 minor failure (refused)
+    detail: str | None = None
+
+
+Check = Callable[[Write, Stored | None], None]
+
+
+class SqlStorage:
+    """Portable SQL; subclasses open connections and start write transactions."""
+
+    placeholder = "?"
+
+    def __init__(self) -> None:
+        self._pool: list = []
+        self._pool_pid = os.getpid()
+        self._pool_lock = threading.Lock()
+        self._changed = threading.Condition()
+        with self._conn() as conn:
+            self._init_schema(conn)
+
+    # -- connections (subclasses) ---------------------------------------------------------------
+
+    def _connect(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _init_schema(self, conn) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @contextmanager
+    def _write(self, conn) -> Iterator[None]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def _conn(self) -> Iterator:
+        """A pooled connection (per process: connections never cross a fork)."""
+        with self._pool_lock:
+            if self._pool_pid != os.getpid():
+                self._pool, self._pool_pid = [], os.getpid()
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        except BaseException:
+            self._discard_if_broken(conn)
+            raise
+        with self._pool_lock:
+            if self._pool_pid == os.getpid() and len(self._pool) < 64:
+                self._pool.append(conn)
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def _discard_if_broken(self, conn) -> None:
+        pass
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def _exec(self, conn, sql: str, args: tuple | list = ()):
+        return conn.execute(self._sql(sql), args)
+
+    def _many(self, conn, sql: str, rows: list) -> None:
+        if rows:
+            cur = conn.cursor()
+            cur.executemany(self._sql(sql), rows)
+
+    # -- tenants ----------------------------------------------------------------------------------
+
+    def create_tenant(self, tenant: str, kind: str, kommunenummer: str | None) -> bool:
+        """False if the tenant exists already."""
+        with self._conn() as conn, self._write(conn):
+            cur = self._exec(conn, "INSERT INTO tenants (id, kind, kommunenummer, created) VALUES (?,?,?,?) "
+                                   "ON CONFLICT (id) DO NOTHING", (tenant, kind, kommunenummer, now()[0]))
+            return cur.rowcount == 1
+
+    def get_tenant(self, tenant: str) -> dict | None:
+        with self._conn() as conn:
+            row = self._exec(conn, "SELECT id, kind, kommunenummer, created, seq, faults FROM tenants "
+                                   "WHERE id=?", (tenant,)).fetchone()
+        return _tenant(row) if row else None
+
+    def list_tenants(self) -> list[dict]:
+        with self._conn() as conn:
+            rows = self._exec(conn, "SELECT id, kind, kommunenummer, created, seq, faults FROM tenants "
+                                    "ORDER BY id").fetchall()
+        return [_tenant(r) for r in rows]
+
+    def reset_tenant(self, tenant: str) -> None:
+        """Wipe a tenant's data and audit log (a vendor's test tenant starts over); the tenant stays."""
+        with self._conn() as conn, self._write(conn):
+            for table in ("events", "resources", "history", "tokens", "dates", "blocks", "audit"):
+                self._exec(conn, f"DELETE FROM {table} WHERE tenant=?", (tenant,))
+            self._exec(conn, "UPDATE tenants SET seq=0 WHERE id=?", (tenant,))
+
+    def set_faults(self, tenant: str, rules: list[dict]) -> None:
+        with self._conn() as conn, self._write(conn):
+            self._exec(conn, "UPDATE tenants SET faults=? WHERE id=?", (_dumps(rules), tenant))
+
+    def consume_fault(self, tenant: str, index: int) -> bool:
+        """Use up one firing of a rule with `times`; False if it is exhausted (another process won)."""
+        with self._conn() as conn, self._write(conn):
+            row = self._exec(conn, "SELECT faults FROM tenants WHERE id=?", (tenant,)).fetchone()
+            rules = json.loads(row[0]) if row else []
+            if index >= len(rules) or rules[index].get("remaining", 1) <= 0:
+                return False
+            rules[index]["remaining"] = rules[index].get("remaining", 1) - 1
+            self._exec(conn, "UPDATE tenants SET faults=? WHERE id=?", (_dumps(rules), tenant))
+            return True
+
+    # -- the hendelseslager and its projections ---------------------------------------------------
+
+    def append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check) -> \
+            tuple[int | None, list[Outcome]]:
+        """Apply writes atomically: one event with all of them, projections, audit; or nothing.
+
+        Returns the event's sequence number (None if nothing changed, e.g. a conditional create
+        that found its resource) and one outcome per write.
+        """
+        try:
+            seq, outcomes = self._append(tenant, kind, writes, actor, check)
+        except _NothingChanged as nothing:
+            return None, nothing.outcomes
+        with self._changed:
+            self._changed.notify_all()
+        return seq, outcomes
+
+    def _append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check) -> \
+            tuple[int, list[Outcome]]:
+        recorded, epoch = now()
+        with self._conn() as conn, self._write(conn):
+            # Taking the tenant's sequence first serialises the tenant's writers (row lock in
+            # PostgreSQL, write lock in SQLite), so checks below see a stable state.
+            row = self._exec(conn, "UPDATE tenants SET seq = seq + 1 WHERE id=? RETURNING seq",
+                             (tenant,)).fetchone()
+            if row is None:
+                raise FhirError(404, Issue("error", "not-found", f"Unknown tenant '{tenant}'.",
+                                           fix="Create the tenant first (POST /admin/tenants)."))
+            seq = row[0]
+            outcomes: list[Outcome] = []
+            changes: list[dict] = []
+            audit: list[AuditRow] = []
+            for write in writes:
+                if write.if_none_exist is not None:
+                    found = self._search(conn, write.if_none_exist)
+                    if len(found) > 1:
+                        raise FhirError(412, Issue(
+                            "error", "duplicate", f"The If-None-Exist criteria match {len(found)} resources.",
+                            expression=write.rtype, rule="sk-platform-conditional-create",
+                            fix="Make the condition specific, e.g. identifier=system|value."))
+                    if found:
+                        outcomes.append(Outcome(found[0], "200 OK"))
+                        continue
+                current = self._read(conn, tenant, write.rtype, write.rid)
+                check(write, current)
+                if write.method == "DELETE":
+                    if current is None or current.deleted:
+                        outcomes.append(Outcome(current or Stored({"resourceType": write.rtype, "id": write.rid},
+                                                                  0, recorded, True), "204 No Content"))
+                        continue
+                    body = {"resourceType": write.rtype, "id": write.rid, "meta": dict(current.resource.get("meta", {}))}
+                    source, patient = current.source, current.patient
+                else:
+                    body = dict(write.resource or {})
+                    body["meta"] = dict(body.get("meta") or {})
+                    source = current.source if current is not None and not current.deleted else actor.client_id
+                    patient = write.index.patient if write.index else None
+                version = current.version + 1 if current else 1
+                body["meta"].update(versionId=str(version), lastUpdated=recorded, source=SOURCE_PREFIX + source)
+                deleted = write.method == "DELETE"
+                text = _dumps(body)
+                self._exec(conn, "INSERT INTO history VALUES (?,?,?,?,?,?,?,?,?,?)",
+                           (tenant, write.rtype, write.rid, version, recorded, int(deleted), seq, source, patient, text))
+                self._exec(conn, "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?) "
+                                 "ON CONFLICT (tenant, type, id) DO UPDATE SET version=excluded.version, "
+                                 "last_updated=excluded.last_updated, updated_epoch=excluded.updated_epoch, "
+                                 "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
+                                 "body=excluded.body",
+                           (tenant, write.rtype, write.rid, version, recorded, epoch, int(deleted), source, patient, text))
+                self._reindex(conn, tenant, write, deleted)
+                stored = Stored(body, version, recorded, deleted, source, patient)
+                outcomes.append(Outcome(stored, "204 No Content" if deleted else
+                                        "201 Created" if current is None or current.deleted else "200 OK"))
+                changes.append({"method": write.method, "type": write.rtype, "id": write.rid,
+                                "version": version, "patient": patient, "resource": None if deleted else body})
+                audit.append(AuditRow("delete" if deleted else "create" if version == 1 else "update",
+                                      write.rtype, write.rid, patient))
+            if not changes:
+                raise _NothingChanged(outcomes)
+            self._exec(conn, "INSERT INTO events VALUES (?,?,?,?,?,?,?)",
+                       (tenant, seq, recorded, kind, actor.client_id, actor.organisation,
+                        _dumps({"changes": changes})))
+            self._audit(conn, tenant, actor, audit, recorded, epoch)
+        return seq, outcomes
+
+    def _reindex(self, conn, tenant: str, write: Write, deleted: bool) -> None:
+        key = (tenant, write.rtype, write.rid)
+        self._exec(conn, "DELETE FROM tokens WHERE tenant=? AND type=? AND id=?", key)
+        self._exec(conn, "DELETE FROM dates WHERE tenant=? AND type=? AND id=?", key)
+        if write.rtype == "Consent":
+            self._exec(conn, "DELETE FROM blocks WHERE tenant=? AND consent=?", (tenant, f"Consent/{write.rid}"))
+        if deleted or write.index is None:
+            return
+        self._many(conn, "INSERT INTO tokens VALUES (?,?,?,?,?,?)", [(*key, *t) for t in write.index.tokens])
+        self._many(conn, "INSERT INTO dates VALUES (?,?,?,?,?,?)", [(*key, *d) for d in write.index.dates])
+        self._many(conn, "INSERT INTO blocks VALUES (?,?,?,?,?,?,?)",
+                   [(tenant, b.consent, b.patient, b.actor_kind, b.actor_value,
+                     _dumps(list(b.classes)) if b.classes is not None else None,
+                     _dumps(list(b.refs)) if b.refs is not None else None) for b in write.blocks])
+
+    def wait_for_events(self, tenant: str, since: int, timeout: float) -> None:
+        """Block until the tenant has an event after `since` or the timeout ends.
+
+        Writers in this process wake us at once; other processes' writes are seen by polling.
+        """
+        deadline = time.monotonic() + timeout
+        while self.last_seq(tenant) <= since:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            with self._changed:
+                self._changed.wait(min(left, 0.1))
+
+    def last_seq(self, tenant: str) -> int:
+        with self._conn() as conn:
+            row = self._exec(conn, "SELECT seq FROM tenants WHERE id=?", (tenant,)).fetchone()
+        return row[0] if row else 0
+
+    def events(self, tenant: str, since: int, count: int) -> list[dict]:
+        with self._conn() as conn:
+            rows = self._exec(conn, "SELECT seq, recorded, kind, client_id, organisation, body FROM events "
+                                    "WHERE tenant=? AND seq>? ORDER BY seq LIMIT ?", (tenant, since, count)).fetchall()
+        return [{"seq": r[0], "recorded": r[1], "kind": r[2], "source": r[3], "organisation": r[4],
+                 **json.loads(r[5])} for r in rows]
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    _COLS = "r.body, r.version, r.last_updated, r.deleted, r.source, r.patient"
+
+    def _read(self, conn, tenant: str, rtype: str, rid: str) -> Stored | None:
+        row = self._exec(conn, f"SELECT {self._COLS} FROM resources r WHERE r.tenant=? AND r.type=? AND r.id=?",
+                         (tenant, rtype, rid)).fetchone()
+        return _stored(row) if row else None
+
+    def read(self, tenant: str, rtype: str, rid: str) -> Stored | None:
+        with self._conn() as conn:
+            return self._read(conn, tenant, rtype, rid)
+
+    def read_many(self, tenant: str, references: list[str]) -> list[Stored]:
+        """Current, not deleted, versions of 'Type/id' references (for _include)."""
+        found: list[Stored] = []
+        with self._conn() as conn:
+            for ref in dict.fromkeys(references):
+                rtype, _, rid = ref.partition("/")
+                stored = self._read(conn, tenant, rtype, rid)
+                if stored is not None and not stored.deleted:
+                    found.append(stored)
+        return found
+
+    def vread(self, tenant: str, rtype: str, rid: str, version: int) -> Stored | None:
+        with self._conn() as conn:
+            row = self._exec(conn, "SELECT body, version, last_updated, deleted, source, patient FROM history "
+                                   "WHERE tenant=? AND type=? AND id=? AND version=?",
+                             (tenant, rtype, rid, version)).fetchone()
+        return _stored(row) if row else None
+
+    def history(self, tenant: str, rtype: str, rid: str | None, count: int, offset: int) -> tuple[int, list[Stored]]:
+        where, args = "tenant=? AND type=?", [tenant, rtype]
+        if rid is not None:
+            where, args = where + " AND id=?", args + [rid]
+        with self._conn() as conn:
+            total = self._exec(conn, f"SELECT COUNT(*) FROM history WHERE {where}", args).fetchone()[0]
+            rows = self._exec(conn, f"SELECT body, version, last_updated, deleted, source, patient FROM history "
+                                    f"WHERE {where} ORDER BY seq DESC, id, version DESC LIMIT ? OFFSET ?",
+                              args + [count, offset]).fetchall()
+        return total, [_stored(r) for r in rows]
+
+    def search(self, query: Query) -> tuple[int, list[Stored]]:
+        with self._conn() as conn:
+            where, args = self._where(query)
+            total = self._exec(conn, f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
+            return total, self._search(conn, query)
+
+    def count(self, query: Query) -> int:
+        with self._conn() as conn:
+            where, args = self._where(query)
+            return self._exec(conn, f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
+
+    def _where(self, query: Query) -> tuple[str, list]:
+        parts, args = ["r.tenant=?", "r.type=?", "r.deleted=0"], [query.tenant, query.rtype]
+        for fragment, values in query.where:
+            parts.append(fragment)
+            args.extend(values)
+        return " AND ".join(parts), args
+
+    def _search(self, conn, query: Query) -> list[Stored]:
+        where, args = self._where(query)
+        rows = self._exec(conn, f"SELECT {self._COLS} FROM resources r WHERE {where} "
+                                f"ORDER BY {query.order} LIMIT ? OFFSET ?",
+                          args + [query.count, query.offset]).fetchall()
+        return [_stored(r) for r in rows]
+
+    # -- sperring ---------------------------------------------------------------------------------
+
+    def blocks_for(self, tenant: str, actor_keys: list[tuple[str, str]]) -> list[Block]:
+        """The blocks that apply to a party, given as (kind, value) pairs (org, hpr, client)."""
+        if not actor_keys:
+            return []
+        cond = " OR ".join("(actor_kind=? AND actor_value=?)" for _ in actor_keys)
+        args = [tenant] + [v for pair in actor_keys for v in pair]
+        with self._conn() as conn:
+            rows = self._exec(conn, f"SELECT consent, patient, actor_kind, actor_value, classes, refs FROM blocks "
+                                    f"WHERE tenant=? AND ({cond})", args).fetchall()
+        return [Block(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])) if r[4] is not None else None,
+                      tuple(json.loads(r[5])) if r[5] is not None else None) for r in rows]
+
+    # -- audit ------------------------------------------------------------------------------------
+
+    def _audit(self, conn, tenant: str, actor: Actor, rows: list[AuditRow], recorded: str, epoch: float) -> None:
+        self._many(conn, "INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   [(tenant, uuid.uuid4().hex, recorded, epoch, actor.client_id, actor.organisation, actor.purpose,
+                     actor.user_hpr, r.action, r.rtype, r.rid, r.patient, r.outcome, r.detail) for r in rows])
+
+    def audit(self, tenant: str, actor: Actor, rows: list[AuditRow]) -> None:
+        if not rows:
+            return
+        recorded, epoch = now()
+        with self._conn() as conn, self._write(conn):
+            self._audit(conn, tenant, actor, rows, recorded, epoch)
+
+    def audit_trail(self, tenant: str, patient: str | None, audit_id: str | None, since: float | None,
+                    count: int, offset: int) -> tuple[int, list[dict]]:
+        where, args = ["tenant=?"], [tenant]
+        if patient is not None:
+            where.append("patient=?")
+            args.append(patient)
+        if audit_id is not None:
+            where.append("id=?")
+            args.append(audit_id)
+        if since is not None:
+            where.append("recorded_epoch>=?")
+            args.append(since)
+        clause = " AND ".join(where)
+        with self._conn() as conn:
+            total = self._exec(conn, f"SELECT COUNT(*) FROM audit WHERE {clause}", args).fetchone()[0]
+            rows = self._exec(conn, "SELECT id, recorded, client_id, organisation, purpose, user_hpr, action, type, "
+                                    f"rid, patient, outcome, detail FROM audit WHERE {clause} "
+                                    "ORDER BY recorded_epoch, id LIMIT ? OFFSET ?", args + [count, offset]).fetchall()
+        keys = ("id", "recorded", "client_id", "organisation", "purpose", "user_hpr", "action", "type", "rid",
+                "patient", "outcome", "detail")
+        return total, [dict(zip(keys, r)) for r in rows]
+
+    # -- key-value state (HelseID clients, replay caches, operator records) ------------------------
+
+    def kv_put(self, namespace: str, key: str, value: dict, ttl_seconds: float | None = None) -> None:
+        expires = time.time() + ttl_seconds if ttl_seconds is not None else None
+        with self._conn() as conn, self._write(conn):
+            self._exec(conn, "INSERT INTO kv VALUES (?,?,?,?) ON CONFLICT (namespace, key) DO UPDATE SET "
+                             "value=excluded.value, expires_at=excluded.expires_at",
+                       (namespace, key, json.dumps(value, ensure_ascii=False), expires))
+
+    def kv_get(self, namespace: str, key: str) -> dict | None:
+        with self._conn() as conn:
+            row = self._exec(conn, "SELECT value, expires_at FROM kv WHERE namespace=? AND key=?",
+                             (namespace, key)).fetchone()
+        if row is None or (row[1] is not None and row[1] < time.time()):
+            return None
+        return json.loads(row[0])
+
+    def kv_list(self, namespace: str) -> dict[str, dict]:
+        current = time.time()
+        with self._conn() as conn:
+            rows = self._exec(conn, "SELECT key, value, expires_at FROM kv WHERE namespace=? ORDER BY key",
+                              (namespace,)).fetchall()
+        return {k: json.loads(v) for k, v, exp in rows if exp is None or exp >= current}
+
+    def kv_delete(self, namespace: str, key: str) -> None:
+        with self._conn() as conn, self._write(conn):
+            self._exec(conn, "DELETE FROM kv WHERE namespace=? AND key=?", (namespace, key))
+
+    def kv_add_if_absent(self, namespace: str, key: str, ttl_seconds: float) -> bool:
+        """Atomically claim a key (a DPoP jti, an assertion jti); False if it was already seen."""
+        current = time.time()
+        with self._conn() as conn, self._write(conn):
+            self._exec(conn, "DELETE FROM kv WHERE namespace=? AND key=? AND expires_at < ?", (namespace, key, current))
+            cursor = self._exec(conn, "INSERT INTO kv VALUES (?,?,?,?) ON CONFLICT (namespace, key) DO NOTHING",
+                                (namespace, key, "{}", current + ttl_seconds))
+            return cursor.rowcount == 1
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
+            conn.close()
+
+
+class _NothingChanged(Exception):
+    """Raised inside append to roll back the sequence number when no write changed anything."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        super().__init__("nothing changed")
+        self.outcomes = outcomes
+
+
+def _stored(row) -> Stored:
+    return Stored(json.loads(row[0]), row[1], row[2], bool(row[3]), row[4], row[5])
+
+
+def _tenant(row) -> dict:
+    return {"id": row[0], "kind": row[1], "kommunenummer": row[2], "created": row[3], "seq": row[4],
+            "faults": json.loads(row[5])}
