@@ -6,7 +6,6 @@ walk over its JSON with dictionary lookups, never a re-read of a StructureDefini
 """
 from __future__ import annotations
 
-import difflib
 import gzip
 import json
 import re
@@ -81,7 +80,8 @@ class Core:
         self._codes: dict[str, frozenset[str] | None] = {}
         self.resource_types = frozenset(n for n, t in self.types.items()
                                         if t["kind"] == "resource" and not t["abstract"])
-        self.extra_valuesets: dict[str, dict | None] = {}   # the guide's, added by the profile layer
+        self.extra_valuesets: dict[str, dict | None] = {}   # the guide's, expanded on first use
+        self.resolve_valueset = None                         # set by the profile layer
         self.hooks: dict[str, object] = {}   # type code -> hook(value, path, ctx): the domain rules
 
     # -- compilation ------------------------------------------------------------------------
@@ -146,7 +146,12 @@ class Core:
         """The expansion {system: codes} of a bound value set, None when not expandable."""
         if valueset in self.extra_valuesets:
             return self.extra_valuesets[valueset]
-        return self.valuesets.get(valueset)
+        if valueset in self.valuesets:
+            return self.valuesets[valueset]
+        if self.resolve_valueset is not None:
+            self.extra_valuesets[valueset] = self.resolve_valueset(valueset)
+            return self.extra_valuesets[valueset]
+        return None
 
     # -- walking ------------------------------------------------------------------------------
     def validate_resource(self, obj: object, path: str, ctx: Context, expected: str | None = None) -> None:
@@ -205,6 +210,7 @@ class Core:
             self._invariants(obj, node, invariants, path, ctx)
 
     def _unknown(self, key: str, node: Node, path: str, ctx: Context) -> None:
+        import difflib  # only when there is something to suggest
         close = difflib.get_close_matches(key, list(node.children), n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         ctx.add("error", "structure", "unknown-element", f"{path}.{key}",

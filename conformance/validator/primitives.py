@@ -68,7 +68,17 @@ def make_checker(name: str, spec: dict) -> Checker:
             return None
         return check
 
+    seen: set[str] = set()  # values already found valid: codes, systems and URLs repeat a lot
+
     def check(value: object) -> Problem:
+        if type(value) is str and value in seen:
+            return None
+        problem = _check_string(value)
+        if problem is None and len(seen) < 50_000:
+            seen.add(value)
+        return problem
+
+    def _check_string(value: object) -> Problem:
         if not isinstance(value, str):
             return "json-type", f"expected a JSON string for {name}, got {value!r}"
         if not value or (not value.strip() and name != "xhtml"):

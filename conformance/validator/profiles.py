@@ -99,10 +99,9 @@ class ProfileSet:
         self.terminology = Terminology(code_systems, value_sets)
         self._sds = sds
         self._profiles: dict[str, Profile] = {}
-        for url in value_sets:
-            core.extra_valuesets[url] = self._expansion(url)
-        for url in sds:
-            self.get(url)  # compile everything now: validate() then never compiles
+        # Each profile is compiled once, on first use; each of the guide's value sets likewise
+        # expanded once. The guide's own value sets override nothing of the core's.
+        core.resolve_valueset = lambda url: self._expansion(url) if url in value_sets else None
 
     @classmethod
     def from_guide(cls, core: Core) -> "ProfileSet":
