@@ -1,0 +1,216 @@
+"""Consumer role: the suite seeds the sandbox, asks the EPJ what it shows for a patient, and
+compares with what was seeded; then injects faults and checks the EPJ says "unavailable"."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from conformance.checks import fail, requirement
+from conformance.scenarios import load_scenario
+from conformance.suite.roles import evidence, seed
+from conformance.suite.roles.conftest import Driver, StepRecord, cohort_patient
+
+
+@dataclass
+class Seeded:
+    fnr: dict[str, str]                 # scenario role of the patient -> fødselsnummer
+    shown: dict[str, set[str]]          # vedtak ids the EPJ must show, per patient role
+    blocked: dict[str, set[str]]        # vedtak ids under sperring, per patient role
+    news2: dict
+
+
+@pytest.fixture(scope="session")
+def seeded(sandbox, ground_truth, run_token: str, kommunenummer: str) -> Seeded:
+    scenario = load_scenario("consumer-services")
+    template = scenario["vedtak_template"]
+    resources, fnr, shown, blocked = [], {}, {}, {}
+    for role, spec in scenario["patients"].items():
+        patient = cohort_patient(ground_truth, spec["cohort_index"])
+        fnr[role], shown[role], blocked[role] = patient.fnr, set(), set()
+        for i in range(spec["vedtak"]):
+            service = template["service_types"][i % len(template["service_types"])]
+            vedtak_id = f"C-{run_token}-{role}-{i:02d}"
+            is_blocked = i in spec.get("blocked", [])
+            resources.append(seed.vedtak(seed.seeded_id(run_token, role, i), vedtak_id, patient.id, kommunenummer,
+                                         service, template["hours"][i % len(template["hours"])], template,
+                                         [scenario["sperring_label"]] if is_blocked else None))
+            (blocked if is_blocked else shown)[role].add(vedtak_id)
+    news2 = load_scenario("consumer-news2")
+    news2_patient = cohort_patient(ground_truth, news2["patient"]["cohort_index"])
+    resources += seed.news2_set(run_token, news2_patient.id, news2["effective"], news2["measurements"], news2["total"])
+    fnr["news2"] = news2_patient.fnr
+    sandbox.seed(seed.transaction(resources))
+    return Seeded(fnr, shown, blocked, news2)
+
+
+@pytest.fixture(scope="session")
+def services_shown(driver: Driver, seeded: Seeded) -> StepRecord:
+    return driver.perform("show-services", {"patient": {"fnr": seeded.fnr["pages"]}})
+
+
+@pytest.fixture(scope="session")
+def news2_shown(driver: Driver, seeded: Seeded) -> StepRecord:
+    return driver.perform("show-news2", {"patient": {"fnr": seeded.fnr["news2"]}})
+
+
+def _answer(record: StepRecord) -> dict:
+    if record.error:
+        fail(f"The EPJ could not perform {record.step['step']}: {record.error}",
+             "Implement the step in the test-control endpoint (docs/scenario-protocol.md).")
+    return record.answer
+
+
+def _shown_ids(answer: dict) -> list[str]:
+    return [s["vedtak_id"] for s in answer.get("services", [])]
+
+
+# -- what the EPJ shows ----------------------------------------------------------------------
+
+@requirement("SK-CONS-001")
+def test_shows_every_service_across_pages(services_shown: StepRecord, seeded: Seeded) -> None:
+    answer = _answer(services_shown)
+    expected = seeded.shown["pages"]
+    if answer["status"] != "complete":
+        fail(f"With the platform up, the EPJ reported the services as {answer['status']!r}.",
+             "Read the information service and show the list as complete when every page arrived.")
+    missing = sorted(expected - set(_shown_ids(answer)))
+    if missing:
+        fail(f"The EPJ shows the list as complete but {len(missing)} of {len(expected)} services are missing "
+             f"(e.g. {missing[0]}); the patient's services span several pages of the search result.",
+             "Follow Bundle.link[relation=next] until there is none, and show every page's entries.")
+
+
+@requirement("SK-CONS-002")
+def test_shows_nothing_extra(services_shown: StepRecord, seeded: Seeded) -> None:
+    ids = _shown_ids(_answer(services_shown))
+    own = seeded.shown["pages"] | seeded.blocked["pages"]
+    extra = sorted(set(ids) - own)
+    if extra:
+        fail(f"The EPJ shows {len(extra)} services that are not this patient's (e.g. {extra[0]}).",
+             "Search the information service with patient=<id> and show only that patient's services.")
+    if len(ids) != len(set(ids)):
+        fail("The EPJ shows some services twice.", "Show each vedtak once, even when pages overlap.")
+
+
+@requirement("SK-CONS-003")
+def test_hides_services_under_sperring(services_shown: StepRecord, seeded: Seeded) -> None:
+    shown_blocked = sorted(seeded.blocked["pages"] & set(_shown_ids(_answer(services_shown))))
+    if shown_blocked:
+        fail(f"The EPJ shows {shown_blocked[0]}, a service under sperring (meta.security "
+             f"{load_scenario('consumer-services')['sperring_label']['code']}).",
+             "Never show, cache or forward resources marked with the sperring security label.")
+
+
+@requirement("SK-CONS-011")
+def test_news2_shown_with_its_measurements(news2_shown: StepRecord, seeded: Seeded) -> None:
+    answer = _answer(news2_shown)
+    spec = seeded.news2
+    if answer["status"] != "complete" or not answer["news2"]:
+        fail(f"The EPJ shows no NEWS2 set ({answer['status']}) for a patient with one (its score and "
+             f"measurements may span more than one page).",
+             "Read Observation?patient=<id> and show the NEWS2 score with its measurements.")
+    latest = answer["news2"][0]
+    if latest.get("total") != spec["total"]:
+        fail(f"The EPJ shows NEWS2 total {latest.get('total')}, the platform has {spec['total']}.",
+             "Show the total of the score Observation (news2#total).")
+    if latest.get("measurements") != spec["measurements"]:
+        fail(f"The EPJ shows the NEWS2 total without the measurements it was computed from "
+             f"(shows {latest.get('measurements')}).",
+             "Show the seven measurements referenced by the score's derivedFrom together with the score.")
+
+
+# -- faults: unavailable, never a silently partial list ----------------------------------------
+
+def _with_fault(driver: Driver, sandbox, fault: dict, fnr: str, deadline: float | None = None) -> StepRecord:
+    sandbox.set_faults([fault])
+    try:
+        return driver.perform("show-services", {"patient": {"fnr": fnr}}, deadline=deadline)
+    finally:
+        sandbox.set_faults([])
+
+
+def _must_not_claim_complete(record: StepRecord, what: str, fix: str) -> None:
+    answer = _answer(record)
+    if answer["status"] == "complete":
+        fail(f"{what}, yet the EPJ showed {len(answer.get('services', []))} services as a complete list.", fix)
+
+
+@requirement("SK-CONS-004")
+def test_503_is_reported_unavailable(driver, sandbox, seeded: Seeded) -> None:
+    fault = load_scenario("consumer-services")["faults"]["unavailable"]
+    record = _with_fault(driver, sandbox, fault, seeded.fnr["faults"])
+    _must_not_claim_complete(record, "The information service answered 503 (unavailable)",
+                             "On 5xx, tell the user the services are unavailable; never show an empty list as complete.")
+
+
+@requirement("SK-CONS-005")
+def test_truncated_bundle_is_reported_unavailable(driver, sandbox, seeded: Seeded) -> None:
+    fault = load_scenario("consumer-services")["faults"]["truncated"]
+    record = _with_fault(driver, sandbox, fault, seeded.fnr["faults"])
+    _must_not_claim_complete(record, "The information service's answer was truncated mid-Bundle",
+                             "Treat an answer that is not a whole Bundle as unavailable and say so.")
+
+
+@requirement("SK-CONS-006")
+def test_timeout_is_reported_unavailable(driver, sandbox, seeded: Seeded) -> None:
+    scenario = load_scenario("consumer-services")
+    deadline = scenario["answer_deadline_seconds"]
+    record = _with_fault(driver, sandbox, scenario["faults"]["slow"], seeded.fnr["faults"], deadline=deadline)
+    if record.error or record.elapsed > deadline:
+        fail(f"The platform hung for {scenario['faults']['slow']['delay_ms'] / 1000:g} s and the EPJ did not answer "
+             f"within {deadline} s: it has no timeout, so its user waits on a frozen screen.",
+             "Set a timeout on every call to the platform (a few seconds) and report the data as unavailable.")
+    _must_not_claim_complete(record, "The information service did not answer in time",
+                             "On a timeout, report the services as unavailable.")
+
+
+@requirement("SK-CONS-007")
+def test_failed_later_page_is_not_shown_as_complete(driver, sandbox, seeded: Seeded) -> None:
+    fault = load_scenario("consumer-services")["faults"]["later_page"]
+    record = _with_fault(driver, sandbox, fault, seeded.fnr["pages"])
+    _must_not_claim_complete(record, "The first page arrived but the next page answered 503: a partial list",
+                             "If any page fails, report the list as unavailable (or partial, with a warning).")
+
+
+# -- identity: DPoP, scopes, purpose of use ----------------------------------------------------
+
+def _reads(services_shown: StepRecord, news2_shown: StepRecord) -> list:
+    return [*services_shown.requests, *news2_shown.requests]
+
+
+@requirement("SK-CONS-008")
+def test_reads_use_dpop(services_shown, news2_shown) -> None:
+    requests = _reads(services_shown, news2_shown)
+    if not requests:
+        fail("The EPJ showed data without reading the platform.", "Read the information service for every display.")
+    fix = "Read with Authorization: DPoP <token> and a fresh DPoP proof per request (conformance.auth.HelseIdAuth)."
+    evidence.check_dpop_scheme(requests, "Consumer", fix)
+    evidence.check_proofs(requests, "Consumer", fix)
+
+
+@requirement("SK-CONS-009")
+def test_reads_use_read_scopes_only(services_shown, news2_shown, services: dict) -> None:
+    allowed = {f"{services['audience']}/{name}.read" for name in services["services"]}
+    for request in _reads(services_shown, news2_shown):
+        granted = evidence.scopes(evidence.token_claims(evidence.authorization(request)[1]))
+        if not granted & allowed:
+            fail(f"{request.method} {request.url} was made with scopes {sorted(granted)}, none of them a read scope "
+                 f"of the information services.", f"Ask HelseID for the read scopes you use: {sorted(allowed)}.")
+        extra = sorted(granted - allowed)
+        if extra:
+            fail(f"The consumer reads with a token that also grants {extra}: a scope beyond reading.",
+                 "Ask HelseID only for the read scopes of the services the EPJ displays (least privilege).")
+
+
+@requirement("SK-CONS-010")
+def test_reads_carry_purpose_of_use(services_shown, news2_shown, services: dict) -> None:
+    spec = services["purpose_of_use"]
+    for request in _reads(services_shown, news2_shown):
+        claims = evidence.token_claims(evidence.authorization(request)[1])
+        codes = [d.get("care_relationship", {}).get("purpose_of_use", {})
+                 for d in claims.get("authorization_details", []) if d.get("type") == spec["detail_type"]]
+        if not any(c.get("system") == spec["system"] and c.get("code") in spec["codes"] for c in codes):
+            fail(f"{request.method} {request.url} read patient data with no purpose of use in its token.",
+                 f"Send the purpose of use (one of {spec['codes']}) in the client assertion's assertion_details "
+                 f"({spec['detail_type']}); HelseID puts it in the token.")
