@@ -13,14 +13,14 @@ import hmac
 import uuid
 from datetime import timedelta
 
-from flask import Response, abort, json, redirect, render_template, request, url_for
+from flask import Response, json, redirect, render_template, request, url_for
 
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.operator import bp, records
 from reports import Report, to_html
 from reports.model import VERIFIED
-from reports.signing import public_jwk, sign, verify
+from reports.signing import Problem, public_jwk, sign, verify
 
 JSON = "application/json; charset=utf-8"
 MAX_VALIDITY_DAYS = 3 * 365
@@ -140,13 +140,17 @@ def keys():
 
 @bp.get("/reports/<report_id>/report.json")
 def issued_report_json(report_id: str):
-    record = records.issued(report_id) or abort(404)
+    record = records.issued(report_id)
+    if record is None:
+        raise _not_found("issued report")
     return _json(record["report"])
 
 
 @bp.get("/reports/<report_id>/report.html")
 def issued_report_html(report_id: str):
-    record = records.issued(report_id) or abort(404)
+    record = records.issued(report_id)
+    if record is None:
+        raise _not_found("issued report")
     return Response(to_html(record["report"]), content_type="text/html; charset=utf-8")
 
 
@@ -167,12 +171,11 @@ def verify_posted():
     record = records.issued(str(report.get("id")))
     status = records.public_status(record) if record else {}
     result = verify(report, keyset, now=records.now(), operator_status=status)
-    body = result.to_dict() | {"status": status.get("status") if result.valid else "invalid"}
-    if record is None and result.valid:
-        body |= {"valid": False, "status": "invalid",
-                 "problems": [{"code": "unknown-to-operator",
-                               "message": "the operator has no issued report with this id"}]}
-    return _json(body)
+    if record is None and report.get("signature"):
+        result.problems.append(Problem("unknown-to-operator", "the operator has no issued report with this id"))
+    # `status` is the operator's record (verified, stale, revoked, expired, or unknown);
+    # `valid` says whether this document is that record, unchanged and in force.
+    return _json(result.to_dict() | {"status": status.get("status", "unknown")})
 
 
 # --- operator ------------------------------------------------------------------------------------

@@ -181,3 +181,13 @@ def test_console_session_cookie_and_csrf(operator, passing_report) -> None:
     assert operator.http.get("/operator/vendor/runs").json()["vendor_org"] == org
     bad = operator.http.post("/operator/console/login", data={"credential": "sk_nope"})
     assert bad.status_code == 401 and "neither the operator token" in bad.text
+
+
+def test_post_verify_of_a_report_the_operator_never_issued(operator, passing_report) -> None:
+    from reports.signing import generate_key, sign
+    forged = sign(passing_report, generate_key(), issuer="someone")
+    result = operator.call("POST", "/operator/verify", token=None, json=forged).json()
+    assert result["valid"] is False and result["status"] == "unknown"
+    assert [p["code"] for p in result["problems"]] == ["unknown-key", "unknown-to-operator"]
+    missing = operator.call("GET", "/operator/reports/nope/report.json", token=None)
+    assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
