@@ -118,10 +118,9 @@ def test_invariant_catches_its_violation(example_id, breaks, rule):
 def test_every_invariant_of_the_guide_is_exercised_or_structural():
     keys = {k for sd in [*profiles().values(), *extensions().values()] for k, _, _ in invariants(sd)}
     exercised = {rule for _, _, rule in CASES}
-    # format rules for D-nummer, FH-nummer and HER-id, the vital-sign value rule and the K1 text
-    # rule share their shape with exercised ones
-    assert keys - exercised <= {"sk-dnr-format", "sk-fhn-format", "sk-her-format", "sk-vital-value-or-absent",
-                                "sk-vedtak-type-text"}
+    # the format rules for D-nummer, FH-nummer and HER-id and the vital-sign value rule share
+    # their shape with exercised ones
+    assert keys - exercised <= {"sk-dnr-format", "sk-fhn-format", "sk-her-format", "sk-vital-value-or-absent"}
 
 
 def test_invariants_avoid_what_fhirpathpy_lacks():

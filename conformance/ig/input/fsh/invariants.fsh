@@ -51,11 +51,6 @@ Description: "The review date (revurderingsdato) is not before the service start
 Severity: #error
 Expression: "period.start.empty() or extension.where(url = 'https://sandkasse.no/fhir/StructureDefinition/revurderingsdato').value.ofType(date).empty() or extension.where(url = 'https://sandkasse.no/fhir/StructureDefinition/revurderingsdato').value.ofType(date).toString() >= period.start.toString().substring(0, 10)"
 
-Invariant: sk-vedtak-type-text
-Description: "The local service text (K1) is given as type.text."
-Severity: #error
-Expression: "type.text.exists()"
-
 Invariant: sk-news2-total-sum
 Description: "The NEWS2 total equals the sum of its seven component scores."
 Severity: #error
