@@ -31,9 +31,10 @@ class CohortSpec:
     prevalence: tuple[tuple[str, float], ...] = ()   # (condition key, rate) overrides
     personas: tuple[str, ...] = ()                   # persona keys, written first; "all" for every one
     format: str = "both"                             # both | ndjson | bundles
+    historic_addresses: bool = False                 # also old addresses with pre-2024 kommunenummer
 
     def population(self) -> Population:
-        return Population.parse(self.age_distribution, self.prevalence)
+        return Population.parse(self.age_distribution, self.prevalence, self.historic_addresses)
 
     def persona_keys(self) -> tuple[str, ...]:
         known = tuple(clinical.personas())
@@ -198,7 +199,8 @@ def write_cohort(spec: CohortSpec, out: Path,
                         shared=shared_counts,
                         spec={"age_distribution": spec.age_distribution,
                               "prevalence": {k: v for k, v in spec.prevalence},
-                              "personas": list(spec.persona_keys()), "format": spec.format})
+                              "personas": list(spec.persona_keys()), "format": spec.format,
+                              "historic_addresses": spec.historic_addresses})
     (out / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return manifest

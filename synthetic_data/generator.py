@@ -39,6 +39,19 @@ _RELATIONS = {"DAU": "datter", "SON": "sønn", "WIFE": "ektefelle", "HUSB": "ekt
               "FTH": "far", "SIS": "søster", "BRO": "bror"}
 _TOBACCO = (("266919005", "Never smoked tobacco"), ("8517006", "Ex-smoker"), ("77176002", "Smoker"))
 _HOURS_PER_WEEK = {"system": UCUM, "code": "h/wk", "unit": "timer per uke"}
+_LANGUAGES = tuple(concept("urn:ietf:bcp:47", code, display) for code, display in (
+    ("nb", "Norsk bokmål"), ("nn", "Norsk nynorsk"), ("se", "Nordsamisk"), ("pl", "Polsk"), ("so", "Somali"),
+    ("ar", "Arabisk"), ("en", "Engelsk")))
+_LANGUAGE_WEIGHTS = (80, 9, 1, 3, 2, 2, 3)
+_DATA_ABSENT = concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-performed", "Not Performed",
+                       "Ikke målt")
+_FLOW_RATE = concept(LOINC, "3151-8", "Inhaled oxygen flow rate", "Oksygentilførsel")
+_NOTE_CATEGORY = {"hjemmebesok": "Sykepleienotat", "sykehjem": "Sykepleienotat", "legevakt": "Legevaktsnotat",
+                  "fastlege": "Journalnotat lege"}
+_RESTRICTED = coding(CONFIDENTIALITY, "R", "restricted")
+_NORMAL = coding(CONFIDENTIALITY, "N", "normal")
+_DATA_OPERATION_CREATE = concept("http://terminology.hl7.org/CodeSystem/v3-DataOperation", "CREATE", "create")
+_SEVERITY = {"high": "severe", "low": "moderate"}
 
 # Constant parts of NEWS2 Observations, built once. Generated resources share these dicts: the
 # writer only reads them, and nothing may mutate a generated resource's nested codings.
@@ -92,10 +105,11 @@ class Population:
     """How random patients are drawn: age distribution and condition prevalence overrides."""
     age_bands: tuple[tuple[int, int, float], ...]
     prevalence: tuple[tuple[str, float], ...] = ()
+    historic_addresses: bool = False  # old addresses with the kommunenummer valid before 2024
 
     @classmethod
-    def parse(cls, age_distribution: str = "kommunal",
-              prevalence: tuple[tuple[str, float], ...] = ()) -> "Population":
+    def parse(cls, age_distribution: str = "kommunal", prevalence: tuple[tuple[str, float], ...] = (),
+              historic_addresses: bool = False) -> "Population":
         """age_distribution: a named one from aldersfordeling.csv or "FRA-TIL:VEKT,..." (e.g. 0-17:1,67-99:3)."""
         named = clinical.aldersfordelinger()
         if age_distribution in named:
@@ -114,7 +128,7 @@ class Population:
                 raise ValueError(f"unknown condition {key!r}; known: {', '.join(sorted(known))}")
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"prevalence of {key} must be between 0 and 1, not {rate}")
-        return cls(tuple(bands), tuple(prevalence))
+        return cls(tuple(bands), tuple(prevalence), historic_addresses)
 
 
 def _parse_band(part: str) -> tuple[int, int, float]:
@@ -144,6 +158,7 @@ class Plan:
     news2_sets: int = 0
     acute: bool = False
     other_kommune: bool = False
+    historic_address: bool = False
     id_kind: str = "fnr"
     month_offset: int = identifiers.TENOR_MONTH_OFFSET
     given: str | None = None
@@ -194,6 +209,7 @@ def plan_random(rng: random.Random, population: Population) -> Plan:
     plan.hlr_minus = rng.random() < (0.6 if frail else 0.15 if band == "eldst" else 0.04 if band == "eldre" else 0.0)
     plan.sperring = rng.random() < 0.03
     plan.other_kommune = rng.random() < 0.02
+    plan.historic_address = rng.random() < 0.15 and population.historic_addresses
     id_draw = rng.random()
     plan.id_kind = "fhn" if id_draw < 0.005 else "dnr" if id_draw < 0.04 else "fnr"
     plan.month_offset = identifiers.NHN_MONTH_OFFSET if rng.random() < 0.1 else identifiers.TENOR_MONTH_OFFSET
@@ -261,6 +277,15 @@ def plan_persona(key: str, rng: random.Random) -> Plan:
 # Building ------------------------------------------------------------------------------------
 
 
+def _person_email(given: str, family: str) -> dict:
+    # e-mail in the reserved .invalid domain: a synthetic person can never be contacted for real
+    return {"system": "email", "value": f"{given}.{family}@eksempel.invalid".lower().replace(" ", ""), "use": "home"}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def _timestamp(day: date, minutes: int) -> str:
     offset = "+02:00" if 4 <= day.month <= 10 else "+01:00"  # Norwegian summer / winter time, roughly
     return f"{day.isoformat()}T{minutes // 60:02d}:{minutes % 60:02d}:00{offset}"
@@ -277,6 +302,7 @@ class _Builder:
         self.patient_id = resource_id(seed, key, "Patient")
         self.subject = ref("Patient", self.patient_id)
         self.conditions: dict[str, str] = {}  # condition key → Condition id
+        self.hospital_diagnosis: str | None = None
         self.gp = kommune.staff("legekontor", rng)
         self.home = kommune.unit("sykehjem" if "langtidsopphold" in plan.services else "hjemmesykepleie", rng)
 
@@ -313,7 +339,7 @@ class _Builder:
         address = self._address(rng, post, k)
         addresses = [address]
         old = registries.tidligere_nummer(kommune_nr)
-        if old is not None and rng.random() < 0.15:  # a record from before 2024 keeps the old number
+        if old is not None and plan.historic_address:  # a record from before 2024 keeps the old number
             historic = self._address(rng, post, k, old.nummer, old.navn)
             historic["use"] = "old"
             historic["period"] = {"end": old.gyldig_til}
@@ -325,12 +351,17 @@ class _Builder:
             "name": [{"use": "official", "family": family, "given": [given]}],
             "gender": "female" if plan.female else "male",
             "birthDate": plan.birth.isoformat(),
+            "deceasedBoolean": False,
             "address": addresses,
+            "communication": [{"language": _LANGUAGES[rng.choices(range(len(_LANGUAGES)), _LANGUAGE_WEIGHTS)[0]],
+                               "preferred": True}],
             "generalPractitioner": [ref("PractitionerRole", self.gp[1])],
             "managingOrganization": ref("Organization", self.kommune.kommune_org_id),
         }
+        if plan.age >= 18 and rng.random() < 0.6:
+            patient["telecom"] = [_person_email(given, family)]
         self.add(patient)
-        self.given = given
+        self.given, self.address = given, address
         return number
 
     @staticmethod
@@ -357,7 +388,7 @@ class _Builder:
             system, (code, display) = (ICD10, t.icd10) if from_hospital else (ICPC2, t.icpc2)
             onset = self.days_ago(60, max(61, min(age, 30) * 365))
             resolved = key in ("urinveisinfeksjon",) and not self.plan.acute
-            self.add({
+            condition = self.add({
                 "resourceType": "Condition", "id": cid, "meta": meta("sk-condition"),
                 "clinicalStatus": concept(COND_CLINICAL, "resolved" if resolved else "active"),
                 "verificationStatus": concept(COND_VERIFICATION, "confirmed"),
@@ -367,7 +398,13 @@ class _Builder:
                 "onsetDateTime": onset.isoformat(),
                 "recordedDate": onset.isoformat(),
                 "recorder": ref("Practitioner", self.gp[0]),
+                "asserter": ref("Practitioner", self.gp[0]),
             })
+            if resolved:
+                condition["abatementDateTime"] = (onset + timedelta(days=rng.randint(5, 14))).isoformat()
+            if from_hospital:
+                condition["note"] = [{"text": "Diagnose fra epikrise etter sykehusinnleggelse."}]
+                self.hospital_diagnosis = display
             for med in self._choose_medications(key):
                 self._medication(med, cid, onset)
 
@@ -406,9 +443,10 @@ class _Builder:
                 "verificationStatus": concept(ALLERGY_VERIFICATION, "confirmed"),
                 "type": "allergy", "category": [a["kategori"]], "criticality": a["kritikalitet"],
                 "code": {"coding": [coding(a["system"], a["kode"], a["visning"])], "text": a["visning"]},
-                "patient": self.subject, "recordedDate": recorded,
-                "recorder": ref("Practitioner", self.gp[0]),
-                "reaction": [{"manifestation": [{"text": a["reaksjon"]}]}],
+                "patient": self.subject, "onsetDateTime": self.days_ago(3000, 20000).isoformat(),
+                "recordedDate": recorded, "recorder": ref("Practitioner", self.gp[0]),
+                "reaction": [{"substance": concept(a["system"], a["kode"], a["visning"]),
+                              "manifestation": [{"text": a["reaksjon"]}], "severity": _SEVERITY[a["kritikalitet"]]}],
             })
             if a["kritikalitet"] == "high":
                 self._flag("kritisk-allergi", "Kritisk allergi", f"Alvorlig allergi: {a['visning']} ({a['reaksjon']}).",
@@ -434,9 +472,15 @@ class _Builder:
             "patient": self.subject, "dateTime": _timestamp(when, 11 * 60),
             "performer": [ref("Practitioner", self.gp[0])],
             "organization": [ref("Organization", self.kommune.kommune_org_id)],
+            "sourceAttachment": {"contentType": "text/plain; charset=utf-8", "language": "nb",
+                                 "title": "Beslutning om HLR minus",
+                                 "data": _b64("Beslutning om å avstå fra hjerte-lunge-redning, drøftet med pasient "
+                                              "og pårørende.")},
+            "policy": [{"authority": "https://lovdata.no", "uri": "https://lovdata.no/lov/1999-07-02-63"}],
             "policyRule": {"text": "Pasient- og brukerrettighetsloven § 4-9; beslutning om HLR minus"},
-            "provision": {"type": "deny", "code": [concept(SNOMED, "304253006", "Not for resuscitation",
-                                                           "Ikke gjenopplivning (HLR minus)")]},
+            "provision": {"type": "deny", "period": {"start": when.isoformat()},
+                          "code": [concept(SNOMED, "304253006", "Not for resuscitation",
+                                           "Ikke gjenopplivning (HLR minus)")]},
         })
         self._flag("behandlingsbegrensning", "Behandlingsbegrensning",
                    "HLR minus: pasienten skal ikke gjenopplives.", when.isoformat())
@@ -460,6 +504,7 @@ class _Builder:
             "status": "active", "scope": concept(CONSENT_SCOPE, "patient-privacy", "Privacy Consent"),
             "category": [concept(LOINC, "59284-0", "Patient Consent", "Sperring")],
             "patient": self.subject, "dateTime": _timestamp(self.days_ago(5, 400), 10 * 60),
+            "performer": [self.subject],  # the patient decides the block
             "organization": [ref("Organization", self.kommune.kommune_org_id)],
             "policyRule": concept(ACT_CODE, "OPTOUT", "opt-out", "Pasientens reservasjon (sperring)"),
             "provision": provision,
@@ -552,8 +597,14 @@ class _Builder:
                 "description": f"Situasjon: {p['situasjon']} Mål: {p['mal']}",
                 "subject": self.subject, "period": {"start": self.days_ago(7, 500).isoformat()},
                 "author": author,
+                "goal": [{"reference": "#mal"}],
                 "activity": [{"detail": {"status": "in-progress", "description": p["tiltak"]}}],
             }
+            # the goal lives inside its plan: a Goal contained, so the plan stays one resource
+            plan["contained"] = [{"resourceType": "Goal", "id": "mal", "lifecycleStatus": "active",
+                                  "description": {"text": p["mal"]}, "subject": self.subject}]
+            if self.rng.random() < 0.4:
+                plan["note"] = [{"text": "Tiltaksplanen evaluert sammen med bruker; videreføres."}]
             if condition_id:
                 plan["addresses"] = [ref("Condition", condition_id)]
             self.add(plan)
@@ -581,11 +632,13 @@ class _Builder:
             day = first_day + timedelta(days=n // 2) if kad else first_day + timedelta(days=n * rng.randint(20, 90))
             day = min(day, REFERENCE_DATE - timedelta(days=1))
             minutes = (8 * 60 + rng.randint(0, 90)) if n % 2 == 0 else (19 * 60 + rng.randint(0, 90))
+            encounter = {"identifier": {"system": f"{SK}/sid/kontakt", "value": f"{self.key}-kad"},
+                         "display": "Opphold KAD"} if kad else None
             self._news2_set(baseline, scale, long_term_oxygen, irregular, acute, _timestamp(day, minutes),
-                            self.kommune.staff(unit_kind, rng)[0])
+                            self.kommune.staff(unit_kind, rng)[0], encounter)
 
     def _news2_set(self, base: dict, scale: int, oxygen: bool, irregular: bool, acute: bool,
-                   when: str, performer_id: str) -> None:
+                   when: str, performer_id: str, encounter: dict | None) -> None:
         rng = self.rng
         shift = (6, -4, -18, 22, 1.4) if acute else (0, 0, 0, 0, 0)
         on_oxygen = oxygen or (acute and rng.random() < 0.4)
@@ -594,7 +647,7 @@ class _Builder:
         systolic = max(70, round(rng.gauss(base["sys"] + shift[2], 10)))
         consciousness = "A"
         if acute and rng.random() < 0.35 + 0.3 * ("demens" in self.plan.conditions):
-            consciousness = rng.choices("CVPU", weights=(12, 5, 2, 1))[0]
+            consciousness = rng.choices("CVPU", weights=(10, 5, 3, 2))[0]
         vitals = news2.Vitals(
             respiratory_rate=max(6, round(rng.gauss(base["resp"] + shift[0], 1.5))), spo2=spo2, spo2_scale=scale,
             on_oxygen=on_oxygen, systolic=systolic, diastolic=max(40, round(systolic * 0.6 + rng.gauss(0, 5))),
@@ -603,23 +656,37 @@ class _Builder:
         result = news2.score(vitals)
         common = {"status": "final", "subject": self.subject, "effectiveDateTime": when,
                   "performer": [ref("Practitioner", performer_id)]}
-        values = (
+        if encounter:
+            common["encounter"] = encounter
+        oxygen_value: dict = {"valueCodeableConcept": _OXYGEN if on_oxygen else _AIR}
+        if on_oxygen:
+            oxygen_value["component"] = [{"code": _FLOW_RATE, "valueQuantity": _quantity(rng.choice((1, 2, 3)), "L/min")}]
+        values = [
             {"valueQuantity": _quantity(vitals.respiratory_rate, "/min")},
             {"valueQuantity": _quantity(vitals.spo2, "%"), "component": [_SPO2_SCALE[scale]]},
-            {"valueCodeableConcept": _OXYGEN if on_oxygen else _AIR},
+            oxygen_value,
             {"valueQuantity": _quantity(vitals.pulse, "/min"),
              "component": [_REGULAR if vitals.pulse_regular else _IRREGULAR]},
             {"component": [{"code": _SYSTOLIC, "valueQuantity": _quantity(vitals.systolic, "mm[Hg]")},
                            {"code": _DIASTOLIC, "valueQuantity": _quantity(vitals.diastolic, "mm[Hg]")}]},
             {"valueCodeableConcept": _ACVPU_CONCEPTS[consciousness]},
             {"valueQuantity": _quantity(vitals.temperature, "Cel")},
-        )
+        ]
+        # now and then one parameter is not measured (the blood pressure, which the profile requires,
+        # always is): that measurement says why, keeps its components, and the set gets no NEWS2 score
+        incomplete = not acute and rng.random() < 0.03
+        if incomplete:
+            missing = rng.choice((0, 1, 2, 3, 5, 6))
+            kept = {k: v for k, v in values[missing].items() if k == "component" and missing != 2}
+            values[missing] = {"dataAbsentReason": _DATA_ABSENT, **kept}
         derived = []
         for (profile, code), value in zip(_MEASUREMENTS, values):
             oid = self.new_id("Observation")
             derived.append({"reference": f"Observation/{oid}"})
             self.add({"resourceType": "Observation", "id": oid, "meta": meta(profile), "category": _VITAL_SIGNS,
                       "code": code, **common, **value})
+        if incomplete:
+            return
         self.add({
             "resourceType": "Observation", "id": self.new_id("Observation"), "meta": meta("sk-news2-score"),
             "category": _SURVEY, "code": _NEWS2_TOTAL, **common,
@@ -672,8 +739,10 @@ class _Builder:
                 "relationship": [concept(ROLE_CODE, r["relasjon"], None, f"Nærmeste pårørende ({_RELATIONS[r['relasjon']]})")],
                 "name": [{"family": family, "given": [given]}],
                 "gender": "female" if female else "male",
-                # e-mail in the reserved .invalid domain: a next of kin can never be contacted for real
-                "telecom": [{"system": "email", "value": f"{given}.{family}@eksempel.invalid".lower().replace(" ", "")}],
+                "telecom": [_person_email(given, family)],
+                "address": [self.address if r["relasjon"] in ("WIFE", "HUSB") or plan.age < 18 else
+                            self._address(rng, rng.choice(registries.poststeder(self.kommune.kommunenummer)),
+                                          registries.kommuner()[self.kommune.kommunenummer])],
             })
 
     def notes(self) -> None:
@@ -685,26 +754,52 @@ class _Builder:
         for kind in kinds:
             note = rng.choice(clinical.notater()[kind])
             text = note["tekst"].format(fornavn=self.given)
-            author = self.gp if kind == "fastlege" else self.kommune.staff(
-                "legevakt" if kind == "legevakt" else self.home.kind, rng)
+            unit = self.kommune.unit("legekontor", rng) if kind == "fastlege" else \
+                self.kommune.unit("legevakt", rng) if kind == "legevakt" else self.home
+            author = self.gp if kind == "fastlege" else rng.choice(unit.staff)
+            internal = note["intern"] == "1"
             doc = {
                 "resourceType": "DocumentReference", "id": self.new_id("DocumentReference"),
                 "meta": meta("sk-documentreference"), "status": "current",
                 "type": concept(LOINC, "11506-3", "Progress note", "Fortløpende notat"),
+                "category": [{"text": _NOTE_CATEGORY[kind]}],
                 "subject": self.subject, "date": _timestamp(self.days_ago(1, 200), rng.randint(7 * 60, 22 * 60)),
                 "author": [ref("Practitioner", author[0])],
+                "custodian": ref("Organization", unit.org_id, unit.name),
+                "securityLabel": [{"coding": [_RESTRICTED if internal else _NORMAL]}],
                 "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "language": "nb",
-                                            "data": base64.b64encode(text.encode()).decode(), "title": "Notat"}}],
+                                            "data": _b64(text), "title": "Notat"}}],
             }
-            if note["intern"] == "1":  # internal-only: not shared outside the organisation, except with the patient
-                doc["meta"]["security"] = [coding(CONFIDENTIALITY, "R", "restricted")]
+            if internal:  # internal-only: not shared outside the organisation, except with the patient
+                doc["meta"]["security"] = [_RESTRICTED]
             self.add(doc)
+        if self.hospital_diagnosis:
+            self._epikrise()
+
+    def _epikrise(self) -> None:
+        """A discharge summary from the hospital, held in national document sharing: referenced by url."""
+        admitted = self.days_ago(20, 900)
+        doc_id = self.new_id("DocumentReference")
+        self.add({
+            "resourceType": "DocumentReference", "id": doc_id, "meta": meta("sk-documentreference"),
+            "status": "current", "type": concept(LOINC, "18842-5", "Discharge summary", "Epikrise"),
+            "category": [{"text": "Epikrise"}], "subject": self.subject,
+            "date": _timestamp(admitted + timedelta(days=4), 14 * 60),
+            "custodian": ref("Organization", self.kommune.kommune_org_id),
+            "securityLabel": [{"coding": [_NORMAL]}],
+            "content": [{"attachment": {"contentType": "application/pdf", "language": "nb",
+                                        "url": f"{SK}/dokumentdeling/Binary/{doc_id}",
+                                        "title": f"Epikrise: {self.hospital_diagnosis}"}}],
+            "context": {"period": {"start": admitted.isoformat(),
+                                   "end": (admitted + timedelta(days=self.rng.randint(2, 9))).isoformat()}},
+        })
 
     def provenance(self) -> None:
         self.add({
             "resourceType": "Provenance", "id": self.new_id("Provenance"), "meta": meta("sk-provenance"),
             "target": [{"reference": f"{r['resourceType']}/{r['id']}"} for r in self.resources],
             "recorded": _timestamp(REFERENCE_DATE - timedelta(days=1), 23 * 60),
+            "activity": _DATA_OPERATION_CREATE,
             "agent": [{"type": concept(PROVENANCE_AGENT, "author", "Author"),
                        "who": ref("Practitioner", self.kommune.staff("tildelingskontor", self.rng)[0]),
                        "onBehalfOf": ref("Organization", self.kommune.kommune_org_id)}],

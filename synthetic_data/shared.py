@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
 from synthetic_data import identifiers, registries
-from synthetic_data.fhir import CS_ORGTYPE, HELSEPERSONELLKATEGORI, concept, meta, ref
+from synthetic_data.fhir import (CS_ORGTYPE, EXT_MUNICIPALITY, HELSEPERSONELLKATEGORI, SNOMED, coding, concept, meta,
+                                 ref)
+
+_ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e", "ü": "u", "ö": "o", "ä": "a"})
 
 _NAMESPACE = uuid.UUID("0b9a4f7e-7a8e-4c1e-9a57-3b5f0f6c2d21")
 
@@ -77,13 +81,33 @@ def _rng(seed: int, kommunenummer: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower().translate(_ASCII)).strip("-")
+
+
+def _email(local: str, kommune_navn: str) -> dict:
+    # the reserved .invalid domain: a synthetic address can never reach anyone
+    return {"system": "email", "value": f"{_slug(local)}@{_slug(kommune_navn)}.kommune.invalid", "use": "work"}
+
+
+def _address(k: registries.Kommune, rng: random.Random) -> dict:
+    post = rng.choice(registries.poststeder(k.nummer))
+    return {"use": "work", "type": "physical",
+            "line": [f"{rng.choice(registries.names('street'))} {rng.randint(1, 60)}"],
+            "postalCode": post.postnummer, "city": post.poststed, "district": k.navn,
+            "_district": {"extension": [{"url": EXT_MUNICIPALITY, "valueCoding": coding(
+                registries.KOMMUNENUMMER_SYSTEM, k.nummer, k.navn)}]},
+            "country": "NO"}
+
+
 def _organization(oid: str, name: str, kind: str, display: str, rng: random.Random,
-                  part_of: str | None, with_her: bool = True) -> dict:
+                  part_of: str | None, k: registries.Kommune, with_her: bool = True) -> dict:
     identifier = [{"system": identifiers.OID_ORGNR, "value": identifiers.synthetic_orgnr(rng)}]
     if with_her:
         identifier.append({"system": identifiers.OID_HER, "value": identifiers.synthetic_her_id(rng)})
     org = {"resourceType": "Organization", "id": oid, "meta": meta("sk-organization"), "identifier": identifier,
-           "active": True, "type": [concept(CS_ORGTYPE, kind, display)], "name": name}
+           "active": True, "type": [concept(CS_ORGTYPE, kind, display)], "name": name,
+           "telecom": [_email(name, k.navn)], "address": [_address(k, rng)]}
     if part_of:
         org["partOf"] = ref("Organization", part_of)
     return org
@@ -94,18 +118,18 @@ def municipality(seed: int, kommunenummer: str) -> Municipality:
     k = registries.kommune(kommunenummer)
     rng = _rng(seed, k.nummer)
     kommune_id = _id(seed, k.nummer, "Organization:kommune")
-    resources = [_organization(kommune_id, f"{k.navn} kommune", "kommune", "Kommune", rng, None)]
+    resources = [_organization(kommune_id, f"{k.navn} kommune", "kommune", "Kommune", rng, None, k)]
     units: dict[str, list[Unit]] = {}
     for kind, display, count, patterns in _UNITS:
         for n in range(count):
             oid = _id(seed, k.nummer, f"Organization:{kind}:{n}")
             part_of = units["sykehjem"][0].org_id if kind == "korttidsavdeling" else kommune_id
             name = patterns[n % len(patterns)].format(k=k.navn)
-            resources.append(_organization(oid, name, kind, display, rng, part_of))
+            resources.append(_organization(oid, name, kind, display, rng, part_of, k))
             units.setdefault(kind, []).append(Unit(kind, oid, name))
     for n, name in enumerate(_GP_OFFICES):  # GP offices are private: their own organisation, no partOf
         oid = _id(seed, k.nummer, f"Organization:legekontor:{n}")
-        resources.append(_organization(oid, name, "legekontor", "Legekontor", rng, None))
+        resources.append(_organization(oid, name, "legekontor", "Legekontor", rng, None, k))
         units.setdefault("legekontor", []).append(Unit("legekontor", oid, name))
     for kind, unit_list in units.items():
         for unit in unit_list:
@@ -114,24 +138,30 @@ def municipality(seed: int, kommunenummer: str) -> Municipality:
                     n = len(unit.staff)
                     pid = _id(seed, k.nummer, f"Practitioner:{unit.org_id}:{n}")
                     rid = _id(seed, k.nummer, f"PractitionerRole:{unit.org_id}:{n}")
-                    resources.append(_practitioner(pid, rng))
-                    resources.append(_role(rid, pid, unit, code, display, kind))
+                    practitioner = _practitioner(pid, rng, code, display, k)
+                    resources.append(practitioner)
+                    resources.append(_role(rid, pid, unit, code, display, kind, practitioner, k))
                     unit.staff.append((pid, rid))
     return Municipality(k.nummer, k.navn, kommune_id, resources, units)
 
 
-def _practitioner(pid: str, rng: random.Random) -> dict:
+def _practitioner(pid: str, rng: random.Random, code: str, display: str, k: registries.Kommune) -> dict:
     female = rng.random() < 0.7
+    family, given = rng.choice(registries.names("family")), rng.choice(registries.names("female" if female else "male"))
     return {"resourceType": "Practitioner", "id": pid, "meta": meta("sk-practitioner"),
             "identifier": [{"system": identifiers.OID_HPR, "value": identifiers.synthetic_hpr(rng)}],
             "active": True,
-            "name": [{"family": rng.choice(registries.names("family")),
-                      "given": [rng.choice(registries.names("female" if female else "male"))]}],
-            "gender": "female" if female else "male"}
+            "name": [{"family": family, "given": [given]}],
+            "telecom": [_email(f"{given}.{family}", k.navn)],
+            "gender": "female" if female else "male",
+            "qualification": [{"code": concept(HELSEPERSONELLKATEGORI, code, display)}]}
 
 
-def _role(rid: str, pid: str, unit: Unit, code: str, display: str, kind: str) -> dict:
+def _role(rid: str, pid: str, unit: Unit, code: str, display: str, kind: str, practitioner: dict,
+          k: registries.Kommune) -> dict:
     role = {"resourceType": "PractitionerRole", "id": rid, "meta": meta("sk-practitionerrole"), "active": True,
             "practitioner": ref("Practitioner", pid), "organization": ref("Organization", unit.org_id, unit.name),
-            "code": [concept(HELSEPERSONELLKATEGORI, code, display)]}
+            "code": [concept(HELSEPERSONELLKATEGORI, code, display)], "telecom": practitioner["telecom"]}
+    if kind == "legekontor":  # the fastlege
+        role["specialty"] = [concept(SNOMED, "394814009", "General practice (specialty)", "Allmennmedisin")]
     return role

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="override a condition's prevalence (0–1) for every age, e.g. kols=0.3 (repeatable)")
     parser.add_argument("--persona", action="append", default=[], metavar="NAME",
                         help="include a named persona (yamal, kari, petter, odd, randi, ...; 'all' for every one)")
+    parser.add_argument("--historiske-kommunenummer", dest="historic", action="store_true",
+                        help="give some patients an old address with the kommunenummer valid before 2024")
     parser.add_argument("--format", default="both", choices=FORMATS, help="what to write (default both)")
     parser.add_argument("--out", type=Path, default=Path("out/cohort"), help="output folder (default out/cohort)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -48,8 +50,8 @@ def _prevalence(items: list[str]) -> tuple[tuple[str, float], ...]:
 class _ProgressBar:
     """A one-line progress bar on stderr, redrawn in place (shown for runs of 1,000 patients or more)."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
-        self.stream, self.width, self.started = stream, width, time.perf_counter()
+    def __init__(self, width: int = 30) -> None:
+        self.stream, self.width, self.started = sys.stderr, width, time.perf_counter()
 
     def __call__(self, done: int, total: int) -> None:
         filled = self.width * done // max(total, 1)
@@ -64,7 +66,7 @@ class _ProgressBar:
 def run(args: argparse.Namespace) -> int:
     spec = CohortSpec(size=args.size, seed=args.seed, kommunenummer=args.kommune,
                       age_distribution=args.age_distribution, prevalence=_prevalence(args.prevalence),
-                      personas=tuple(args.persona), format=args.format)
+                      personas=tuple(args.persona), format=args.format, historic_addresses=args.historic)
     try:
         spec.validate()
     except ValueError as error:
