@@ -105,8 +105,8 @@ def main(argv: list[str]) -> int:
            if e["resource"]["resourceType"] == "StructureDefinition"]
     primitives, types = {}, {}
     for sd in sds:
-        if sd["kind"] == "logical" or sd["id"] in types:
-            continue
+        if sd["kind"] == "logical" or sd["id"] in types or sd.get("fhirVersion", "4.0.1") != "4.0.1":
+            continue  # Medplum's bundle adds the R4B SubscriptionStatus (4.3.0): not R4
         if sd["kind"] == "primitive-type":
             value = next(e for e in sd["snapshot"]["element"] if e["path"] == sd["id"] + ".value")
             primitives[sd["id"]] = {"regex": _ext(value["type"][0], REGEX),
