@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request
 
 from conformance.validator import Issue, Validator, operation_outcome
-from mock_platform import audit, intake, rules, search
+from mock_platform import audit, intake, rules, search, security
 from mock_platform.capability import capability_statement
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import PLATFORM_WRITTEN, reference_of, registry, values_at
@@ -95,8 +95,12 @@ def validate(tenant: str, rtype: str | None = None) -> Response:
 @bp.post("/")
 def transaction(tenant: str) -> Response:
     """The intake (meldingsmottak): a transaction Bundle is stored whole, as one event, or not at all."""
-    actor, _ = caller(tenant, None, "write")
+    actor, context = caller(tenant, "Bundle", "write")
     entries = intake.bundle_entries(_body())
+    check_scope = getattr(security, "check_scope", None)   # each entry needs its own service's scope
+    if check_scope is not None:
+        for rtype in sorted({e.rtype for e in entries}):
+            check_scope(context, rtype, "write")
     outcomes = _commit(tenant, actor, "transaction", entries)
     return fhir_response({
         "resourceType": "Bundle", "type": "transaction-response",

@@ -7,12 +7,13 @@ import httpx
 import pytest
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
+from tests.mock_platform.fhir import ORG_A
 
 
 class Api:
     """A thin httpx client for one tenant, acting as a named source system (dev-mode headers)."""
 
-    def __init__(self, root: str, tenant: str = "0301", client: str = "epj-a", org: str | None = "974600000",
+    def __init__(self, root: str, tenant: str = "0301", client: str = "epj-a", org: str | None = ORG_A,
                  purpose: str = "TREAT"):
         self.root, self.tenant = root, tenant
         self.base = f"{root}/{tenant}/fhir"

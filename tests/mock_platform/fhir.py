@@ -48,7 +48,18 @@ def episode(eid: str, pid: str, start: str = "2024-01-01", end: str | None = Non
     return resource
 
 
-def organization(oid: str, orgnr: str = "974600000", name: str = "Hjemmesykepleien sone 1") -> dict:
+def orgnr(first_eight: str) -> str:
+    """A 9-digit organisasjonsnummer with its mod-11 check digit."""
+    check = 11 - sum(int(d) * w for d, w in zip(first_eight, (3, 2, 7, 6, 5, 4, 3, 2))) % 11
+    assert check != 10, "pick other digits: no valid check digit"
+    return first_eight + str(0 if check == 11 else check)
+
+
+ORG_A = orgnr("97460000")      # the organisation of the default test client (epj-a)
+ORG_B = orgnr("91234568")
+
+
+def organization(oid: str, orgnr: str = ORG_A, name: str = "Hjemmesykepleien sone 1") -> dict:
     return {"resourceType": "Organization", "id": oid, "identifier": [{"system": OID_ORGNR, "value": orgnr}],
             "name": name}
 
@@ -65,7 +76,9 @@ def sperring(cid: str, pid: str, actor: dict, classes: list[str] | None = None, 
             "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
                                   "code": "patient-privacy"}]},
             "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-            "patient": {"reference": f"Patient/{pid}"}, "dateTime": "2025-01-01", "provision": provision}
+            "patient": {"reference": f"Patient/{pid}"}, "dateTime": "2025-01-01",
+            "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]},
+            "provision": provision}
 
 
 def bundle(*resources: dict, method: str = "PUT") -> dict:
