@@ -23,6 +23,7 @@ from mock_platform.helseid import clients, issuing, keys, testtokens
 from mock_platform.security import proofs, tenants
 from mock_platform.security.redaction import install as install_redaction
 from mock_platform.security.scopes import policy
+from synthetic_data.identifiers import classify
 
 bp = Blueprint("helseid", __name__, url_prefix="/helseid")
 bp.record_once(lambda state: install_redaction(state.app))
@@ -166,6 +167,18 @@ def _check_assertion(storage, client_id: str, claims: dict) -> None:
                                                 "make a new assertion with a fresh jti for every token request.")
 
 
+def _check_user(user: object) -> None:
+    """A user token names a synthetic person: never a real-looking national identity number."""
+    pid = user.get("pid") if isinstance(user, dict) else None
+    if not isinstance(pid, str) or not classify(pid).synthetic:
+        raise _bad_request("user.pid must be a synthetic fødselsnummer or D-nummer (month + 80 or + 65).",
+                           expression="user.pid", fix="Use a person from the synthetic cohort.")
+    hpr = user.get("hpr_number")
+    if hpr is not None and not (isinstance(hpr, str) and hpr.isdigit()):
+        raise _bad_request("user.hpr_number must be digits.", expression="user.hpr_number",
+                           fix="Use a synthetic HPR number from the cohort's practitioners.")
+
+
 # -- sandbox self-service: register clients and tenants' organisations ---------------------------
 
 def _bad_request(message: str, expression: str | None = None, fix: str | None = None) -> FhirError:
@@ -215,6 +228,9 @@ def test_tokens() -> Response:
         if client is None:
             raise FhirError(404, Issue("error", "not-found", f"Unknown client {body['client_id']!r}.",
                                        expression="client_id", fix="Register the client first."))
+    user = body.get("user")
+    if user is not None:
+        _check_user(user)
     read_scopes = [s for s in policy().all_scopes() if s.endswith(".read")]
     return jsonify(testtokens.create(_storage(), body, issuer=issuer(), audience=policy().audience,
                                      default_scopes=read_scopes, client=client))

@@ -67,3 +67,24 @@ def test_unknown_kind_is_an_operation_outcome(secure_platform: SecurePlatform) -
     response = httpx.post(f"{secure_platform.issuer}/test-tokens", json={"kind": "forged"})
     assert response.status_code == 400
     assert "alg-none" in issue_text(response)
+
+
+def test_user_token_carries_the_synthetic_person(secure_platform: SecurePlatform) -> None:
+    client_id = secure_platform.register().client_id
+    url = f"{secure_platform.fhir()}/Patient/does-not-exist"
+    body = {"kind": "valid", "client_id": client_id, "htm": "GET", "htu": url,
+            "user": {"pid": "13896099935", "hpr_number": "991234567"}}
+    issued = httpx.post(f"{secure_platform.issuer}/test-tokens", json=body).json()
+    claims = json.loads(base64.urlsafe_b64decode(issued["access_token"].split(".")[1] + "=="))
+    assert claims["helseid://claims/identity/pid"] == "13896099935"
+    assert claims["helseid://claims/hpr/hpr_number"] == "991234567"
+    assert claims["helseid://claims/identity/security_level"] == "4"
+    response = httpx.get(url, headers={"Authorization": f"DPoP {issued['access_token']}", "DPoP": issued["dpop_proof"]})
+    assert response.status_code == 404
+
+
+def test_user_token_refuses_a_non_synthetic_pid(secure_platform: SecurePlatform) -> None:
+    response = httpx.post(f"{secure_platform.issuer}/test-tokens",
+                          json={"kind": "valid", "user": {"pid": "13096099915"}})
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["user.pid"]
