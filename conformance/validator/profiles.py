@@ -43,6 +43,8 @@ class PElement:
     slices: dict[str, "PElement"] = field(default_factory=dict)
     slice_name: str | None = None
     matchers: tuple = ()                       # per slice: (name, slice, ((kind, path, expected), ...))
+    slice_index: dict | None = None            # signature -> slice name, when every slice is keyed simply
+    choice_keys: tuple = ()                    # for value[x]: ((JSON key, type code), ...) of the base types
 
     def is_empty(self) -> bool:
         return not (self.min > self.base_min or (self.max >= 0 and (self.base_max < 0 or self.max < self.base_max))
@@ -158,6 +160,9 @@ class ProfileSet:
         pe = PElement(name=name, min=el.get("min", 0), max=_int_max(el.get("max")),
                       base_min=base.get("min", 0), base_max=_int_max(base.get("max")), types=types,
                       restricted=bool(types) and base_types is not None and set(types) < set(base_types))
+        if name.endswith("[x]") and base_types:
+            stem = name[:-3]
+            pe.choice_keys = tuple((stem + t[0].upper() + t[1:], t) for t in base_types)
         for key, value in el.items():
             if key.startswith("fixed"):
                 pe.fixed = value
@@ -287,8 +292,10 @@ class ProfileSet:
 
     def _slices(self, items: list, pe: PElement, location: str, ctx: Context) -> None:
         matched: dict[str, list] = {name: [] for name in pe.slices}
+        dpath = pe.matchers[0][2][0][1] if pe.slice_index is not None else None
         for item in items:
-            hit = _slice_of(item[0], pe.matchers)
+            hit = (_indexed_slice(item[0], pe.slice_index, dpath) if pe.slice_index is not None
+                   else _slice_of(item[0], pe.matchers))
             if hit is not None:
                 matched[hit].append(item)
             elif pe.rules == "closed":
@@ -365,6 +372,53 @@ def _dedupe(s: PElement, unsliced: PElement) -> None:
             _dedupe(child, twin)
 
 
+def _signature(expected) -> tuple | None:
+    """A hashable key for the simple discriminator values: a scalar, or one system#code."""
+    if isinstance(expected, (str, int, bool)):
+        return ("=", expected)
+    if isinstance(expected, dict):
+        coding = expected
+        if set(expected) == {"coding"} and isinstance(expected["coding"], list) and len(expected["coding"]) == 1:
+            coding = expected["coding"][0]
+        if isinstance(coding, dict) and set(coding) == {"system", "code"}:
+            return ("#", coding["system"], coding["code"])
+    return None
+
+
+def _index(matchers) -> dict | None:
+    """signature -> slice, when every slice has one value/pattern discriminator with a simple value
+    (identifier.system, component.code, category): one dict lookup per value instead of a match
+    against every slice."""
+    index: dict = {}
+    paths = set()
+    for name, _s, tests in matchers:
+        if len(tests) != 1 or tests[0][0] not in ("value", "pattern"):
+            return None
+        kind, dpath, expected = tests[0]
+        sig = _signature(expected)
+        if sig is None or (kind == "value" and sig[0] == "#"):
+            return None
+        paths.add(dpath)
+        index.setdefault((dpath,) + sig, name)
+    return index if len(paths) == 1 else None
+
+
+def _indexed_slice(value, index: dict, dpath: str) -> str | None:
+    for actual in _navigate(value, dpath):
+        if isinstance(actual, (str, int, bool)):
+            hit = index.get((dpath, "=", actual))
+            if hit is not None:
+                return hit
+        elif isinstance(actual, dict):
+            codings = actual.get("coding") if "coding" in actual else [actual]
+            for c in codings if isinstance(codings, list) else ():
+                if isinstance(c, dict):
+                    hit = index.get((dpath, "#", c.get("system"), c.get("code")))
+                    if hit is not None:
+                        return hit
+    return None
+
+
 def _slice_of(value, matchers) -> str | None:
     """The first slice whose discriminators all match `value` (value, pattern, exists, type)."""
     seen: dict[str, list] = {}
@@ -407,11 +461,19 @@ def _prune(pe: PElement) -> None:
             child.matchers = tuple(
                 (sname, s, tuple((kind, dpath, _discriminator_value(s, dpath)) for kind, dpath in child.discriminators))
                 for sname, s in child.slices.items())
+            child.slice_index = _index(child.matchers)
 
 
 def _collect(container: dict, pe: PElement, path: str, prims) -> Iterator[tuple[object, object, str, str | None]]:
     """(value, its _shadow, FHIRPath location, type code of a choice) for each value of pe."""
     name = pe.name
+    if pe.choice_keys:
+        base = name[:-3]
+        for key, type_code in pe.choice_keys:
+            if key in container or "_" + key in container:
+                yield from _expand(container.get(key), container.get("_" + key),
+                                   f"{path}.{base}.ofType({type_code})", type_code)
+        return
     if name.endswith("[x]"):
         base = name[:-3]
         for key, value in container.items():
