@@ -39,6 +39,7 @@ class Defect(StrEnum):
     IGNORES_PAGING = "ignores-paging"
     NO_PATIENT_FILTER = "no-patient-filter"
     SHOWS_BLOCKED = "shows-blocked"
+    IGNORES_WITHHELD_WARNING = "ignores-withheld-warning"
     SWALLOWS_503 = "swallows-503"
     SWALLOWS_TRUNCATED = "swallows-truncated"
     NO_TIMEOUT = "no-timeout"

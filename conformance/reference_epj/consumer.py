@@ -1,6 +1,9 @@
 """The consumer side of the reference EPJ: reads the information services, follows every page,
-never shows data under sperring, and says "unavailable" rather than show a partial list."""
+tells the user when the platform withholds data (sperring) and never shows it from a cache, and
+says "unavailable" rather than show a partial list."""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -8,9 +11,14 @@ from conformance.reference_epj import fhir
 from conformance.reference_epj.auth import client_for
 from conformance.reference_epj.config import Defect, EpjConfig
 
-SPERRING_SYSTEM = "https://sandkasse.no/fhir/CodeSystem/sperring"
 KPR = f"{fhir.SK}/CodeSystem/kpr-tjenestetype"
 PAGE_SIZE = 50
+
+
+@dataclass
+class Result:
+    resources: list[dict] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)     # the platform's "withheld" messages
 
 
 class Unavailable(Exception):
@@ -22,6 +30,9 @@ class Consumer:
         self.config = config
         timeout = None if config.has(Defect.NO_TIMEOUT) else config.timeout
         self.client = client_for(config, "consumer", timeout=timeout)
+        # What was last shown per patient. Only the defective variant shows from it: a cache may
+        # hold data that a sperring has since withheld.
+        self._shown: dict[str, dict[str, dict]] = {}
 
     # -- what the EPJ shows ------------------------------------------------------------------
 
@@ -30,19 +41,24 @@ class Consumer:
             params = {"patient": self._patient_id(fnr), "_count": PAGE_SIZE}
             if self.config.has(Defect.NO_PATIENT_FILTER):
                 params.pop("patient")
-            resources = self._search("EpisodeOfCare", params)
+            result = self._search("EpisodeOfCare", params)
         except Unavailable as error:
             return {"status": "unavailable", "warning": str(error), "services": []}
-        services = [_service(r) for r in resources
-                    if r.get("resourceType") == "EpisodeOfCare" and self._may_show(r)]
-        return {"status": "complete", "services": services}
+        services = {s["vedtak_id"]: s for s in map(_service, result.resources)}
+        if self.config.has(Defect.SHOWS_BLOCKED):
+            services = self._shown.get(fnr, {}) | services
+        self._shown[fnr] = services
+        answer = {"status": "complete", "services": list(services.values())}
+        if result.withheld and not self.config.has(Defect.IGNORES_WITHHELD_WARNING):
+            answer |= {"status": "partial-with-warning", "warning": " ".join(result.withheld)}
+        return answer
 
     def show_news2(self, fnr: str) -> dict:
         try:
-            resources = self._search("Observation", {"patient": self._patient_id(fnr), "_count": PAGE_SIZE})
+            result = self._search("Observation", {"patient": self._patient_id(fnr), "_count": PAGE_SIZE})
         except Unavailable as error:
             return {"status": "unavailable", "warning": str(error), "news2": []}
-        shown = {f"Observation/{r['id']}": r for r in resources if self._may_show(r)}
+        shown = {f"Observation/{r['id']}": r for r in result.resources}
         sets = []
         for obs in shown.values():
             if _code(obs) != f"{fhir.NEWS2}|total":
@@ -54,14 +70,12 @@ class Consumer:
                     continue  # the score alone is of little use: never show it without its measurements
                 entry["measurements"] = _measurements(parts)
             sets.append(entry)
-        return {"status": "complete", "news2": sorted(sets, key=lambda s: s["effective"], reverse=True)}
+        answer = {"status": "complete", "news2": sorted(sets, key=lambda s: s["effective"], reverse=True)}
+        if result.withheld:
+            answer |= {"status": "partial-with-warning", "warning": " ".join(result.withheld)}
+        return answer
 
     # -- reading -----------------------------------------------------------------------------
-
-    def _may_show(self, resource: dict) -> bool:
-        blocked = any(label.get("system") == SPERRING_SYSTEM
-                      for label in resource.get("meta", {}).get("security", []))
-        return not blocked or self.config.has(Defect.SHOWS_BLOCKED)
 
     def _patient_id(self, fnr: str) -> str:
         bundle = self._get("Patient", {"identifier": f"{fhir.OID_FNR}|{fnr}"}, page=1)
@@ -71,23 +85,29 @@ class Consumer:
             raise Unavailable(f"the platform has {len(ids)} patients with this fødselsnummer")
         return ids[0]
 
-    def _search(self, rtype: str, params: dict) -> list[dict]:
-        resources: list[dict] = []
+    def _search(self, rtype: str, params: dict) -> Result:
+        result = Result()
         url, query, page = rtype, params, 1
         while url:
             try:
                 bundle = self._get(url, query, page)
             except Unavailable:
                 if page > 1 and self.config.has(Defect.PARTIAL_AS_COMPLETE):
-                    return resources
+                    return result
                 raise
-            resources += [e["resource"] for e in bundle.get("entry", []) if "resource" in e
-                          and e.get("search", {}).get("mode", "match") == "match"]
+            for entry in bundle.get("entry", []):
+                mode = entry.get("search", {}).get("mode", "match")
+                resource = entry.get("resource") or {}
+                if mode == "match" and resource.get("resourceType") == rtype:
+                    result.resources.append(resource)
+                elif mode == "outcome":
+                    result.withheld += [i.get("details", {}).get("text", "Some data is withheld.")
+                                        for i in resource.get("issue", []) if i.get("code") == "suppressed"]
             url = next((link["url"] for link in bundle.get("link", []) if link.get("relation") == "next"), None)
             query, page = None, page + 1
             if self.config.has(Defect.IGNORES_PAGING):
                 break
-        return resources
+        return result
 
     def _get(self, url: str, params: dict | None, page: int) -> dict:
         empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}

@@ -15,6 +15,7 @@ the identity evidence itself, so one defect fails exactly its requirement.
 """
 from __future__ import annotations
 
+import base64
 import fnmatch
 import io
 import json
@@ -29,6 +30,8 @@ from urllib.parse import parse_qsl, urlencode
 from werkzeug.wrappers import Request, Response
 
 REAL_PLATFORM_TYPES = ("Patient",)
+CLIENT_SYSTEM = "https://sandkasse.no/fhir/sid/helseid-client"
+OID_ORGNR = "urn:oid:2.16.578.1.12.4.1.4.101"
 LOGGED_HEADERS = ("authorization", "dpop", "content-type", "accept")
 _TENANT_FHIR = re.compile(r"^/(?P<tenant>[^/]+)/fhir/?(?P<rest>.*)$")
 _ADMIN = re.compile(r"^/admin/tenants/(?P<tenant>[^/]+)/(?P<what>requests|faults|seed)$")
@@ -189,14 +192,43 @@ class PlatformBridge:
                                                      for i in r.get("identifier", []))]
             else:
                 return _outcome(400, "not-supported", f"unknown search parameter {name}")
+        current, withheld = self._withhold(tenant, request, current)
         page = current[offset:offset + count]
         base = request.base_url
         links = [{"relation": "self", "url": request.url}]
         if offset + count < len(current):
             links.append({"relation": "next", "url": f"{base}?{urlencode({**args, '_count': count, '_offset': offset + count})}"})
+        entries = [{"fullUrl": f"{base}/{r['id']}", "resource": _public(r), "search": {"mode": "match"}}
+                   for r in page]
+        if withheld:
+            entries.append({"search": {"mode": "outcome"}, "resource": {
+                "resourceType": "OperationOutcome", "issue": [{
+                    "severity": "warning", "code": "suppressed",
+                    "details": {"text": f"{withheld} matching resources withheld: the patient has a block "
+                                        f"(sperring) against you."}}]}})
         return _fhir({"resourceType": "Bundle", "type": "searchset", "total": len(current), "link": links,
-                      "entry": [{"fullUrl": f"{base}/{r['id']}", "resource": _public(r), "search": {"mode": "match"}}
-                                for r in page]})
+                      "entry": entries})
+
+    def _withhold(self, tenant: str, request: Request, found: list[dict]) -> tuple[list[dict], int]:
+        """What an active sperring (Consent, patient-privacy, deny) hides from the caller, as the
+        platform's rules do: the blocked party is the caller's HelseID client or organisation."""
+        claims = _claims(request.headers.get("Authorization", ""))
+        caller = {(CLIENT_SYSTEM, claims.get("client_id")),
+                  (OID_ORGNR, claims.get("helseid://claims/client/claims/orgnr_parent"))}
+        hidden: set[str] = set()
+        with self.lock:
+            consents = [v[-1] for (t, _), v in self.tenant(tenant).resources.items() if t == "Consent"]
+        for consent in consents:
+            provision = consent.get("provision") or {}
+            scope = {c.get("code") for c in (consent.get("scope") or {}).get("coding", [])}
+            if consent.get("status") != "active" or "patient-privacy" not in scope or provision.get("type") != "deny":
+                continue
+            parties = {(a.get("reference", {}).get("identifier", {}).get("system"),
+                        a.get("reference", {}).get("identifier", {}).get("value")) for a in provision.get("actor", [])}
+            if parties & caller:
+                hidden |= {d["reference"]["reference"] for d in provision.get("data", [])}
+        kept = [r for r in found if f"{r['resourceType']}/{r['id']}" not in hidden]
+        return kept, len(found) - len(kept)
 
     def transaction(self, tenant_name: str, bundle: object, source: str) -> Response:
         if not isinstance(bundle, dict) or bundle.get("type") != "transaction":
@@ -275,6 +307,15 @@ def _rewrite(value, targets: dict):
     if isinstance(value, list):
         return [_rewrite(v, targets) for v in value]
     return value
+
+
+def _claims(authorization: str) -> dict:
+    """The access token's claims, unverified: the bridge records, the suite judges."""
+    try:
+        payload = authorization.split(" ", 1)[1].split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
 
 
 def _json(data: bytes):

@@ -18,10 +18,10 @@ def seeded_id(run_token: str, *parts: object) -> str:
 
 
 def vedtak(rid: str, vedtak_id: str, patient_id: str, kommunenummer: str, service: dict, hours: float,
-           template: dict, security: list[dict] | None = None) -> dict:
+           template: dict) -> dict:
     resource = {
         "resourceType": "EpisodeOfCare", "id": rid,
-        "meta": {"profile": [f"{EXT}sk-kommunal-tjeneste"], **({"security": security} if security else {})},
+        "meta": {"profile": [f"{EXT}sk-kommunal-tjeneste"]},
         "extension": [{"url": f"{EXT}vedtakstimer",
                        "valueQuantity": {"value": hours, "unit": "timer per uke", "system": UCUM, "code": "h/wk"}},
                       {"url": f"{EXT}revurderingsdato", "valueDate": template["review_date"]}],
@@ -38,6 +38,25 @@ def vedtak(rid: str, vedtak_id: str, patient_id: str, kommunenummer: str, servic
         "period": {"start": template["start"]},
     }
     return resource
+
+
+def sperring(rid: str, patient_id: str, client_id: str, references: list[str], spec: dict) -> dict:
+    """A block (sk-sperring): the patient denies this HelseID client access to these resources."""
+    return {
+        "resourceType": "Consent", "id": rid, "meta": {"profile": [f"{EXT}sk-sperring"]},
+        "status": "active",
+        "scope": {"coding": [spec["scope"]]},
+        "category": [{"coding": [spec["category"]]}],
+        "patient": {"reference": f"Patient/{patient_id}"},
+        "dateTime": "2026-01-15T10:00:00+01:00",
+        "provision": {
+            "type": "deny",
+            "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                            "code": "IRCP"}]},
+                       "reference": {"identifier": {"system": spec["client_system"], "value": client_id}}}],
+            "data": [{"meaning": "instance", "reference": {"reference": ref}} for ref in references],
+        },
+    }
 
 
 def _concept(system: str, code: str) -> dict:
