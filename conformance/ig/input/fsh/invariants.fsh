@@ -54,7 +54,9 @@ Expression: "period.start.empty() or extension.where(url = 'https://sandkasse.no
 Invariant: sk-news2-total-sum
 Description: "The NEWS2 total equals the sum of its seven component scores."
 Severity: #error
-Expression: "value.ofType(integer) = component.value.ofType(integer).aggregate($this + $total, 0)"
+// Spelled out over the seven components (the profile's closed 7..7 slicing) because neither
+// sum() nor aggregate() runs in every engine vendors use (fhirpathpy, Medplum).
+Expression: "value.ofType(integer) = component[0].value.ofType(integer) + component[1].value.ofType(integer) + component[2].value.ofType(integer) + component[3].value.ofType(integer) + component[4].value.ofType(integer) + component[5].value.ofType(integer) + component[6].value.ofType(integer)"
 
 Invariant: sk-news2-derived-from
 Description: "A NEWS2 score always links the measurements it was derived from (at least 7)."
