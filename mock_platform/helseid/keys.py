@@ -2,7 +2,9 @@
 several platform processes on one database sign and verify with the same key."""
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 
 from joserfc.jwk import KeySet, RSAKey
 
@@ -11,8 +13,23 @@ ALG = "RS256"           # HelseID signs access tokens with RS256
 _LOCK_TTL = 30
 
 
+# Loading an RSA private key validates it (~0.1 s), so each process keeps the loaded key per
+# storage. The key never changes once created, so the cache cannot go stale.
+_loaded: "weakref.WeakKeyDictionary[object, RSAKey]" = weakref.WeakKeyDictionary()
+_loaded_lock = threading.Lock()
+
+
 def signing_key(storage) -> RSAKey:
     """The current signing key; created on first use (exactly once across processes)."""
+    key = _loaded.get(storage)
+    if key is None:
+        key = _load_or_create(storage)
+        with _loaded_lock:
+            _loaded[storage] = key
+    return key
+
+
+def _load_or_create(storage) -> RSAKey:
     stored = storage.kv_get(NAMESPACE, "current")
     if stored is None:
         if storage.kv_add_if_absent(NAMESPACE + ".lock", "create", _LOCK_TTL):
