@@ -94,17 +94,31 @@ def shared_resources(spec: CohortSpec) -> list[dict]:
     return municipality(spec.seed, spec.kommunenummer).resources
 
 
-def _line(resource: dict) -> str:
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+# One encoder, built once: compact, UTF-8 kept as is, no circularity check (resources are trees).
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
-def _bundle_line(resources: list[dict], lines: list[str]) -> str:
+def json_line(resource: dict) -> bytes:
+    """A resource as one compact UTF-8 JSON line (without the newline), with the standard library."""
+    return _json_encode(resource).encode()
+
+
+try:  # orjson writes the very same bytes, about three times faster; optional (tests prove the bytes equal)
+    from orjson import dumps as _line
+except ImportError:  # pragma: no cover - depends on the environment
+    _line = json_line
+
+
+def _bundle_line(resources: list[dict], lines: list[bytes]) -> bytes:
     """A transaction Bundle from already serialised resources: each resource is encoded once."""
-    entries = ",".join(
-        f'{{"fullUrl":"urn:uuid:{r["id"]}","resource":{line},'
-        f'"request":{{"method":"PUT","url":"{r["resourceType"]}/{r["id"]}"}}}}'
-        for r, line in zip(resources, lines))
-    return f'{{"resourceType":"Bundle","type":"transaction","entry":[{entries}]}}'
+    parts = [b'{"resourceType":"Bundle","type":"transaction","entry":[']
+    for n, (r, line) in enumerate(zip(resources, lines)):
+        rid, rtype = r["id"], r["resourceType"]
+        parts.append(f'{"," if n else ""}{{"fullUrl":"urn:uuid:{rid}","resource":'.encode())
+        parts.append(line)
+        parts.append(f',"request":{{"method":"PUT","url":"{rtype}/{rid}"}}}}'.encode())
+    parts.append(b"]}")
+    return b"".join(parts)
 
 
 def transaction_bundle(patient: SyntheticPatient | list[dict]) -> dict:
@@ -120,13 +134,13 @@ class _Writer:
 
     def __init__(self, out: Path, fmt: str) -> None:
         self.out, self.fmt = out, fmt
-        self.handles: dict[str, IO[str]] = {}
-        self.pending: dict[str, list[str]] = {}
-        self.bundle_lines: list[str] = []
+        self.handles: dict[str, IO[bytes]] = {}
+        self.pending: dict[str, list[bytes]] = {}
+        self.bundle_lines: list[bytes] = []
         self.counts: Counter[str] = Counter()
         self.content = hashlib.sha256()
         self.written = 0
-        self.bundles = (out / "bundles.ndjson").open("w", encoding="utf-8") if fmt in ("both", "bundles") else None
+        self.bundles = (out / "bundles.ndjson").open("wb") if fmt in ("both", "bundles") else None
 
     def write(self, resources: list[dict]) -> None:
         lines = [_line(r) for r in resources]
@@ -140,15 +154,16 @@ class _Writer:
                 bucket = pending[rtype] = []
             bucket.append(line)
             counts[rtype] += 1
-        lines.append("")
-        self.content.update("\n".join(lines).encode())  # every line, each followed by a newline
+        lines.append(b"")
+        self.content.update(b"\n".join(lines))  # every line, each followed by a newline
+        lines.pop()
         self.written += 1
         if self.written % self._FLUSH_EVERY == 0:
             self.flush()
 
     def flush(self) -> None:
         if self.bundles is not None and self.bundle_lines:
-            self.bundles.write("\n".join(self.bundle_lines) + "\n")
+            self.bundles.write(b"\n".join(self.bundle_lines) + b"\n")
             self.bundle_lines.clear()
         for rtype, bucket in self.pending.items():
             if not bucket:
@@ -156,8 +171,8 @@ class _Writer:
             if self.fmt != "bundles":
                 handle = self.handles.get(rtype)
                 if handle is None:
-                    handle = self.handles[rtype] = (self.out / f"{rtype}.ndjson").open("w", encoding="utf-8")
-                handle.write("\n".join(bucket) + "\n")
+                    handle = self.handles[rtype] = (self.out / f"{rtype}.ndjson").open("wb")
+                handle.write(b"\n".join(bucket) + b"\n")
             bucket.clear()
 
     def close(self) -> None:

@@ -91,13 +91,14 @@ def resource_id(seed: int, index: int | str, kind: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{seed}:{index}:{kind}"))
 
 
-def _format_uuid5(digest: bytes) -> str:
-    """uuid.uuid5's string from a SHA-1 digest, without building UUID objects (ids are the hot path)."""
-    b = bytearray(digest[:16])
-    b[6] = (b[6] & 0x0F) | 0x50
-    b[8] = (b[8] & 0x3F) | 0x80
-    x = b.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _format_uuid5(hexdigest: str) -> str:
+    """uuid.uuid5's string from a SHA-1 hex digest, without building UUID objects (ids are the hot path):
+    version nibble 5, variant bits 10."""
+    x = hexdigest
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 @dataclass(frozen=True)
@@ -310,7 +311,7 @@ class _Builder:
         self.counter += 1
         h = self._id_prefix.copy()  # the same id as resource_id(seed, key, f"{kind}:{n}"), faster
         h.update(f"{kind}:{self.counter}".encode())
-        return _format_uuid5(h.digest())
+        return _format_uuid5(h.hexdigest())
 
     def add(self, resource: dict) -> dict:
         self.resources.append(resource)

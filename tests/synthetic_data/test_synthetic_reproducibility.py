@@ -74,3 +74,19 @@ def test_ndjson_only_and_bundles_only_formats(tmp_path: Path) -> None:
     assert not (tmp_path / "nd" / "bundles.ndjson").exists() and "bundles" not in nd.files
     assert set(bu.files) == {"bundles"} and not (tmp_path / "bu" / "Patient.ndjson").exists()
     assert nd.content_sha256 == bu.content_sha256  # same content, whichever files carry it
+
+
+def test_every_available_json_encoder_writes_the_same_bytes(default_cohort) -> None:
+    """The writer uses orjson when installed, else the standard library: the bytes must not differ."""
+    from synthetic_data import cohort
+    encoders = {"json": cohort.json_line, "writer": cohort._line,
+                "dumps": lambda r: json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode()}
+    try:
+        import orjson
+        encoders["orjson"] = orjson.dumps
+    except ImportError:
+        pass
+    for patient in default_cohort[:300]:
+        for resource in patient.resources:
+            lines = {name: encode(resource) for name, encode in encoders.items()}
+            assert len(set(lines.values())) == 1, resource["id"]
