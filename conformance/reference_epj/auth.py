@@ -19,11 +19,12 @@ DEV_ISSUER = "urn:sandkasse:reference-epj:development-issuer"
 
 
 def scopes_for(role: str, config: EpjConfig) -> list[str]:
-    """Least privilege: a producer writes, a consumer reads, each only the pilot services."""
-    action = "write" if role == "producer" else "read"
+    """Least privilege: a consumer reads; a producer writes, and reads only to find the patient
+    (the platform's Patient is shared data, readable with any service's read scope)."""
+    actions = ["read", "write"] if role == "producer" else ["read"]
     if role == "producer" and config.has(Defect.WRONG_SCOPE):
-        action = "read"
-    scopes = [f"{AUDIENCE}/{service}.{action}" for service in SERVICES]
+        actions = ["read"]
+    scopes = [f"{AUDIENCE}/{service}.{action}" for service in SERVICES for action in actions]
     if role == "consumer" and config.has(Defect.CONSUMER_WRONG_SCOPE):
         scopes += [f"{AUDIENCE}/{service}.write" for service in SERVICES]
     if role == "producer" and config.has(Defect.WRONG_AUDIENCE):

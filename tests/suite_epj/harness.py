@@ -58,7 +58,7 @@ def run_variant(platform_app, cohort: Path, work: Path, defects: frozenset[Defec
     work.mkdir(parents=True, exist_ok=True)
     with start_in_thread(PlatformBridge(platform_app)) as platform:
         platform_url = f"{platform.url}/{TENANT}/fhir"
-        config = EpjConfig(platform_url=platform_url, cohort=cohort, defects=defects, timeout=1.0)
+        config = EpjConfig(platform_url=platform_url, cohort=cohort, defects=defects, timeout=0.5)
         with start_in_thread(create_epj(config)) as epj:
             env = {}
             if adapter == "http":
@@ -66,7 +66,7 @@ def run_variant(platform_app, cohort: Path, work: Path, defects: frozenset[Defec
             else:
                 config_file = work / "epj.json"
                 config_file.write_text(json.dumps({"platform_url": platform_url, "cohort": str(cohort),
-                                                   "defects": sorted(defects), "timeout": 1.0}))
+                                                   "defects": sorted(defects), "timeout": 0.5}))
                 spec = "python:conformance.reference_epj.epj:ReferenceEpj"
                 env = {CONFIG_ENV: str(config_file)}
             args = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--pyargs", *[MODULES[r] for r in roles],
