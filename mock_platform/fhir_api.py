@@ -188,7 +188,7 @@ def read(tenant: str, rtype: str, rid: str) -> Response:
                                    rule="sk-platform-history",
                                    fix=f"Earlier versions remain readable at {rtype}/{rid}/_history."))
     _guard_sperring(tenant, actor, "read", stored)
-    storage().audit(tenant, actor, [AuditRow("read", rtype, rid, stored.patient)])
+    storage().audit(tenant, actor, [AuditRow("read", rtype, rid, stored.patient)], batched=True)
     return fhir_response(rules.present(stored, actor), headers=_headers(stored, tenant))
 
 
@@ -204,7 +204,7 @@ def vread(tenant: str, rtype: str, rid: str, vid: str) -> Response:
         raise FhirError(410, Issue("error", "deleted", f"Version {vid} of {rtype}/{rid} is its deletion.",
                                    rule="sk-platform-history", fix="Read an earlier version."))
     _guard_sperring(tenant, actor, "vread", stored)
-    storage().audit(tenant, actor, [AuditRow("vread", rtype, rid, stored.patient)])
+    storage().audit(tenant, actor, [AuditRow("vread", rtype, rid, stored.patient)], batched=True)
     return fhir_response(rules.present(stored, actor), headers=_headers(stored, tenant))
 
 
@@ -344,7 +344,8 @@ def _audit_results(tenant: str, actor: Actor, action: str, rtype: str, results: 
     patients = sorted({s.patient for s in results if s.patient})
     rows = [AuditRow(action, rtype, rid, p, detail=request.query_string.decode()[:500] or None) for p in patients]
     storage().audit(tenant, actor, rows or [AuditRow(action, rtype, rid, None,
-                                                     detail=request.query_string.decode()[:500] or None)])
+                                                     detail=request.query_string.decode()[:500] or None)],
+                    batched=True)
 
 
 def _paging() -> tuple[int, int]:

@@ -18,7 +18,7 @@ def tenant_row(tenant: str) -> dict:
     cached = getattr(g, "sandkasse_tenant", None)
     if cached is not None and cached["id"] == tenant:
         return cached
-    row = storage().get_tenant(tenant)
+    row = storage().cached_tenant(tenant)
     if row is None:
         raise FhirError(404, Issue("error", "not-found", f"Unknown tenant '{tenant}'.", rule="sk-platform-tenant",
                                    fix="Use a base URL printed by `sandkasse serve` (e.g. /0301/fhir), or create "

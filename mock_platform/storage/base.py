@@ -18,6 +18,7 @@ Tables:
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import threading
@@ -185,8 +186,14 @@ class SqlStorage:
         self._pool_pid = os.getpid()
         self._pool_lock = threading.Lock()
         self._changed = threading.Condition()
+        self._tenant_cache: dict[str, tuple[float, dict]] = {}
+        self._audit_buffer: list[tuple] = []
+        self._audit_lock = threading.Lock()
+        self._audit_flush_lock = threading.Lock()
+        self._audit_flusher: tuple[int, threading.Thread] | None = None
         with self._conn() as conn:
             self._init_schema(conn)
+        atexit.register(self.flush_audit)
 
     # -- connections (subclasses) ---------------------------------------------------------------
 
@@ -245,6 +252,17 @@ class SqlStorage:
                                    "ON CONFLICT (id) DO NOTHING", (tenant, kind, kommunenummer, now()[0]))
             return cur.rowcount == 1
 
+    def cached_tenant(self, tenant: str, max_age: float = 1.0) -> dict | None:
+        """The tenant row, at most `max_age` seconds old (changes made by this process are seen at
+        once; other processes' fault rules within max_age). Saves a query on every request."""
+        hit = self._tenant_cache.get(tenant)
+        if hit is not None and time.monotonic() - hit[0] < max_age:
+            return hit[1]
+        row = self.get_tenant(tenant)
+        if row is not None:
+            self._tenant_cache[tenant] = (time.monotonic(), row)
+        return row
+
     def get_tenant(self, tenant: str) -> dict | None:
         with self._conn() as conn:
             row = self._exec(conn, "SELECT id, kind, kommunenummer, created, seq, faults FROM tenants "
@@ -259,17 +277,21 @@ class SqlStorage:
 
     def reset_tenant(self, tenant: str) -> None:
         """Wipe a tenant's data and audit log (a vendor's test tenant starts over); the tenant stays."""
+        self.flush_audit()
+        self._tenant_cache.pop(tenant, None)
         with self._conn() as conn, self._write(conn):
             for table in ("events", "resources", "history", "tokens", "dates", "blocks", "audit"):
                 self._exec(conn, f"DELETE FROM {table} WHERE tenant=?", (tenant,))
             self._exec(conn, "UPDATE tenants SET seq=0 WHERE id=?", (tenant,))
 
     def set_faults(self, tenant: str, rules: list[dict]) -> None:
+        self._tenant_cache.pop(tenant, None)
         with self._conn() as conn, self._write(conn):
             self._exec(conn, "UPDATE tenants SET faults=? WHERE id=?", (_dumps(rules), tenant))
 
     def consume_fault(self, tenant: str, index: int) -> bool:
         """Use up one firing of a rule with `times`; False if it is exhausted (another process won)."""
+        self._tenant_cache.pop(tenant, None)
         with self._conn() as conn, self._write(conn):
             row = self._exec(conn, "SELECT faults FROM tenants WHERE id=?", (tenant,)).fetchone()
             rules = json.loads(row[0]) if row else []
@@ -302,6 +324,7 @@ class SqlStorage:
         with self._conn() as conn, self._write(conn):
             # Taking the tenant's sequence first serialises the tenant's writers (row lock in
             # PostgreSQL, write lock in SQLite), so checks below see a stable state.
+            self._tenant_cache.pop(tenant, None)
             row = self._exec(conn, "UPDATE tenants SET seq = seq + 1 WHERE id=? RETURNING seq",
                              (tenant,)).fetchone()
             if row is None:
@@ -492,15 +515,59 @@ class SqlStorage:
                    [(tenant, uuid.uuid4().hex, recorded, epoch, actor.client_id, actor.organisation, actor.purpose,
                      actor.user_hpr, r.action, r.rtype, r.rid, r.patient, r.outcome, r.detail) for r in rows])
 
-    def audit(self, tenant: str, actor: Actor, rows: list[AuditRow]) -> None:
+    def audit(self, tenant: str, actor: Actor, rows: list[AuditRow], batched: bool = False) -> None:
+        """Record accesses. Batched rows (reads) are committed by a background thread within
+        AUDIT_FLUSH_SECONDS, many per transaction, instead of one write transaction per read;
+        queries of the audit trail in this process flush first."""
         if not rows:
             return
         recorded, epoch = now()
-        with self._conn() as conn, self._write(conn):
-            self._audit(conn, tenant, actor, rows, recorded, epoch)
+        if not batched:
+            with self._conn() as conn, self._write(conn):
+                self._audit(conn, tenant, actor, rows, recorded, epoch)
+            return
+        with self._audit_lock:
+            self._audit_buffer += [(tenant, actor, rows, recorded, epoch)]
+            self._ensure_flusher()
+
+    AUDIT_FLUSH_SECONDS = 0.05
+
+    def _ensure_flusher(self) -> None:
+        if self._audit_flusher is not None and self._audit_flusher[0] == os.getpid() \
+                and self._audit_flusher[1].is_alive():
+            return
+        thread = threading.Thread(target=self._flush_loop, name="sandkasse-audit", daemon=True)
+        self._audit_flusher = (os.getpid(), thread)
+        thread.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            time.sleep(self.AUDIT_FLUSH_SECONDS)
+            try:
+                self.flush_audit()
+            except Exception:  # noqa: BLE001 - the rows stay buffered and the next round retries
+                pass
+
+    def flush_audit(self) -> None:
+        # One flush at a time: a caller that flushes before querying must also wait for the rows
+        # a concurrent flush has taken from the buffer but not yet committed.
+        with self._audit_flush_lock:
+            with self._audit_lock:
+                pending, self._audit_buffer = self._audit_buffer, []
+            if not pending:
+                return
+            try:
+                with self._conn() as conn, self._write(conn):
+                    for tenant, actor, rows, recorded, epoch in pending:
+                        self._audit(conn, tenant, actor, rows, recorded, epoch)
+            except BaseException:
+                with self._audit_lock:
+                    self._audit_buffer[:0] = pending
+                raise
 
     def audit_trail(self, tenant: str, patient: str | None, audit_id: str | None, since: float | None,
                     count: int, offset: int) -> tuple[int, list[dict]]:
+        self.flush_audit()
         where, args = ["tenant=?"], [tenant]
         if patient is not None:
             where.append("patient=?")
@@ -559,6 +626,7 @@ class SqlStorage:
             return cursor.rowcount == 1
 
     def close(self) -> None:
+        self.flush_audit()
         with self._pool_lock:
             pool, self._pool = self._pool, []
         for conn in pool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,9 @@ class SqliteStorage(SqlStorage):
     """Pooled connections in WAL mode; a write transaction takes the write lock up front."""
 
     def __init__(self, path: str = ":memory:") -> None:
+        # Writers of this process queue on a lock instead of on SQLite's busy handler, whose
+        # back-off sleeps would make concurrent writers slow; other processes still use the latter.
+        self._write_lock = threading.Lock()
         # An in-memory database is shared by all threads of this storage through a named
         # shared-cache URI; the name is unique so two in-memory platforms never share data.
         if path == ":memory:":
@@ -37,10 +41,11 @@ class SqliteStorage(SqlStorage):
 
     @contextmanager
     def _write(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")

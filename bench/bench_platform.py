@@ -1,0 +1,168 @@
+"""The platform under load: gunicorn workers on SQLite (the default), a real load generator over
+localhost with 32 concurrent keep-alive clients.
+
+Figures: read by id, a typical search (patient + code + date), intake of valid transaction
+Bundles (a NEWS2 measurement set: 7 vital signs and the score), each as requests/s with p50/p99
+latency. The load generator is a small asyncio HTTP/1.1 client (raw sockets, keep-alive), far
+cheaper per request than the server, so the server is what is measured.
+
+    .venv/bin/python -m bench.run --only platform
+    BENCH_SECONDS=10 BENCH_WORKERS=2 BENCH_PATIENTS=100 ... (environment overrides)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+CONCURRENCY = 32
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100"))
+LOINC = "http://loinc.org"
+
+
+def run() -> dict:
+    from synthetic_data import CohortSpec, write_cohort
+    with tempfile.TemporaryDirectory(prefix="sandkasse-bench-") as folder:
+        cohort = Path(folder) / "cohort"
+        write_cohort(CohortSpec(size=PATIENTS, seed=42), cohort)
+        server, url = _start(Path(folder) / "platform.sqlite3")
+        try:
+            started = time.perf_counter()
+            seeded = httpx.post(f"{url}/admin/tenants/0301/seed", content=(cohort / "bundles.ndjson").read_bytes(),
+                                timeout=600).raise_for_status().json()
+            seed_seconds = time.perf_counter() - started
+            patients = [json.loads(line)["id"] for line in (cohort / "Patient.ndjson").open(encoding="utf-8")]
+            figures = {"workers": WORKERS, "threads": THREADS, "clients": CONCURRENCY, "seconds_per_scenario": SECONDS,
+                       "patients": len(patients),
+                       "seed_bundles_per_s": round(seeded["loaded_bundles"] / seed_seconds, 1)}
+            base = f"/0301/fhir"
+            scenarios = {
+                "read": lambda rng: ("GET", f"{base}/Patient/{rng.choice(patients)}", None),
+                "search": lambda rng: ("GET", f"{base}/Observation?patient={rng.choice(patients)}"
+                                              f"&code={LOINC}|8867-4&date=ge2025-01-01&_count=50", None),
+                "intake": lambda rng: ("POST", base, _news2_bundle(rng.choice(patients), rng)),
+            }
+            for name, make in scenarios.items():
+                result = asyncio.run(_load(url, make, CONCURRENCY, SECONDS))
+                figures |= {f"{name}_{k}": v for k, v in result.items()}
+            return figures
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _start(database: Path) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", "0", "--workers", str(WORKERS),
+               "--threads", str(THREADS), "--database", str(database), "--tenant", "0301"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = server.stdout.readline()
+        match = re.match(r"sandkasse platform on (http://\S+)", line)
+        if match:
+            return server, match.group(1)
+        if server.poll() is not None:
+            break
+    server.kill()
+    raise RuntimeError("the platform did not start")
+
+
+def _news2_bundle(patient: str, rng: random.Random) -> bytes:
+    """What an EPJ sends after a NEWS2 round: seven vital signs and the score, in one transaction."""
+    when = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z"
+    subject = {"reference": f"Patient/{patient}"}
+    vital = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                          "code": "vital-signs"}]}]
+    resources = []
+    for code, unit, value in (("9279-1", "/min", 18), ("59408-5", "%", 96), ("8867-4", "/min", 80),
+                              ("8310-5", "Cel", 37.2), ("8480-6", "mm[Hg]", 130), ("8462-4", "mm[Hg]", 80),
+                              ("9269-2", "{score}", 14)):
+        resources.append({"resourceType": "Observation", "id": uuid.uuid4().hex, "status": "final",
+                          "category": vital, "code": {"coding": [{"system": LOINC, "code": code}]},
+                          "subject": subject, "effectiveDateTime": when,
+                          "valueQuantity": {"value": value + rng.randint(-3, 3), "unit": unit,
+                                            "system": "http://unitsofmeasure.org", "code": unit}})
+    resources.append({"resourceType": "Observation", "id": uuid.uuid4().hex, "status": "final",
+                      "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                                "code": "survey"}]}],
+                      "code": {"coding": [{"system": "https://sandkasse.no/fhir/CodeSystem/news2", "code": "total"}]},
+                      "subject": subject, "effectiveDateTime": when, "valueInteger": rng.randint(0, 8),
+                      "derivedFrom": [{"reference": f"Observation/{r['id']}"} for r in resources]})
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": f"urn:uuid:{r['id']}", "resource": r,
+         "request": {"method": "PUT", "url": f"Observation/{r['id']}"}} for r in resources]}
+    return json.dumps(bundle).encode()
+
+
+# The load generator ------------------------------------------------------------------------------
+
+async def _load(url: str, make, clients: int, seconds: float) -> dict:
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = [0]
+    stop_at = time.perf_counter() + seconds
+
+    async def client(index: int) -> None:
+        rng = random.Random(index)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while time.perf_counter() < stop_at:
+                method, path, body = make(rng)
+                head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n"
+                if body is not None:
+                    head += f"Content-Type: application/fhir+json\r\nContent-Length: {len(body)}\r\n"
+                started = time.perf_counter()
+                writer.write(head.encode() + b"\r\n" + (body or b""))
+                status, closing = await _response(reader)
+                latencies.append(time.perf_counter() - started)
+                if not 200 <= status < 300:
+                    errors[0] += 1
+                if closing:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, int(port))
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1) if latencies else 0.0
+
+    return {"req_per_s": round(len(latencies) / elapsed, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "requests": len(latencies), "errors": errors[0]}
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status, headers.get("connection", "").lower() == "close"
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
