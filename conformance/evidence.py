@@ -50,7 +50,7 @@ class EvidenceLog:
         if self.current is None or self.folder is None:
             return
         request = response.request
-        response.read()
+        response.read()   # event hooks see the response before its body is read
         self.current.append(redact({
             "request": {"method": request.method, "url": str(request.url),
                         "headers": dict(request.headers), "body": _excerpt(request.content)},

@@ -27,7 +27,9 @@ from conformance.ground_truth import GroundTruth
 from conformance.requirements import ROLES, load_catalog
 
 SELECTABLE_ROLES = tuple(r for r in ROLES if r != "all")
-FAILURE_KEY, REQUIREMENTS_KEY, EVIDENCE_KEY = "sandkasse_failure", "requirements", "evidence_sha256"
+FAILURE_KEY, REQUIREMENTS_KEY, EVIDENCE_KEY, FLOW_KEY = ("sandkasse_failure", "requirements", "evidence_sha256",
+                                                          "data_flow")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,7 +86,14 @@ def _check_options(config: pytest.Config) -> None:
 
 
 def selected_roles(config: pytest.Config) -> frozenset[str]:
-    return frozenset(config.getoption("--role") or ())
+    """The roles verified: as given with --role, else those the options configure (a server
+    target, and a platform plus an adapter for the producer and consumer roles)."""
+    if config.getoption("--role"):
+        return frozenset(config.getoption("--role"))
+    roles = {"server"} if config.getoption("--target-url") else set()
+    if config.getoption("--platform-url") and config.getoption("--adapter"):
+        roles |= {"producer", "consumer"}
+    return frozenset(roles)
 
 
 def item_requirements(item: pytest.Item) -> tuple[str, ...]:
@@ -99,6 +108,17 @@ class Annotator:
     """In every process that runs tests: selection, evidence, and what each test report carries."""
     config: pytest.Config
     evidence: EvidenceLog = field(default_factory=EvidenceLog)
+    flow: dict[str, int] = field(default_factory=dict)      # "read|Patient" -> requests, this test
+
+    def hooks(self) -> dict:
+        """httpx event hooks for every client the suite sends through: evidence and data flow."""
+        return {"response": [self._count, *self.evidence.hooks()["response"]]}
+
+    def _count(self, response: httpx.Response) -> None:
+        path = response.request.url.path.rstrip("/").split("/")
+        rtype = next((p for p in reversed(path) if p[:1].isupper() and p.isalpha()), "metadata")
+        key = f"{'write' if response.request.method in WRITES else 'read'}|{rtype}"
+        self.flow[key] = self.flow.get(key, 0) + 1
 
     def __post_init__(self) -> None:
         if self.config.getoption("--evidence"):
@@ -121,6 +141,7 @@ class Annotator:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.evidence.start(item.nodeid)
+        self.flow = {}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -132,6 +153,8 @@ class Annotator:
             report.user_properties.append((FAILURE_KEY, json.dumps({"message": error.message, "fix": error.fix},
                                                                    ensure_ascii=False)))
         if call.when == "teardown":
+            if self.flow:
+                report.user_properties.append((FLOW_KEY, json.dumps(self.flow)))
             written = self.evidence.finish()
             if written:
                 report.user_properties.append((EVIDENCE_KEY, written[1]))
@@ -153,6 +176,7 @@ class RunRecorder:
     config: pytest.Config
     started: str = field(default_factory=lambda: _now())
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    flow: dict[str, int] = field(default_factory=dict)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = self.outcomes.setdefault(report.nodeid, TestOutcome(report.nodeid))
@@ -161,6 +185,8 @@ class RunRecorder:
             outcome.requirements = tuple(props[REQUIREMENTS_KEY].split(","))
         if props.get(EVIDENCE_KEY):
             outcome.evidence_sha256 = props[EVIDENCE_KEY]
+        for key, count in json.loads(props.get(FLOW_KEY, "{}")).items():
+            self.flow[key] = self.flow.get(key, 0) + count
         if report.failed and outcome.outcome != "failed":
             outcome.outcome = "failed"
             if FAILURE_KEY in props:
@@ -178,7 +204,7 @@ class RunRecorder:
         if not report_dir:
             return
         from reports import write
-        report = build_report(self.config, self.started, _now(), list(self.outcomes.values()))
+        report = build_report(self.config, self.started, _now(), list(self.outcomes.values()), self.flow)
         paths = write(report, Path(report_dir))
         self.config._sandkasse_report = (report.verdict, paths)  # read by the terminal summary
 
@@ -188,7 +214,8 @@ class RunRecorder:
             terminalreporter.write_line(f"sandkasse: {verdict}; report {paths['json']} and {paths['html']}")
 
 
-def build_report(config: pytest.Config, started: str, finished: str, outcomes: list[TestOutcome]):
+def build_report(config: pytest.Config, started: str, finished: str, outcomes: list[TestOutcome],
+                 flow: dict[str, int] | None = None):
     from reports import DECLARED, FAILED, NOT_APPLICABLE, PASSED, Report, RequirementResult
     by_requirement: dict[str, list[TestOutcome]] = {}
     for outcome in outcomes:
@@ -219,7 +246,31 @@ def build_report(config: pytest.Config, started: str, finished: str, outcomes: l
                      evidence=_evidence(evidence_dir, failed) if failed and evidence_dir else [])))
     return Report(target=config.getoption("--target-url") or config.getoption("--platform-url"),
                   suite_version=__version__, started=started, finished=finished, requirements=results,
-                  **_known(Report, **_run_metadata(config)))
+                  **_known(Report, **_run_metadata(config), data_flow=_data_flow(flow or {})))
+
+
+def _data_flow(flow: dict[str, int]) -> list:
+    """What the suite observed the target serve (read) or accept (write), per resource type."""
+    try:
+        from reports import DataFlow
+    except ImportError:
+        return []
+    return [DataFlow(client="sandkasse conformance suite", resource_type=rtype, direction=direction, count=count)
+            for (direction, rtype), count in sorted((tuple(k.split("|", 1)), v) for k, v in flow.items())]
+
+
+def _tls_fingerprint(url: str | None) -> str | None:
+    """sha256 of the target's certificate, so the report names the exact endpoint verified."""
+    parts = urlsplit(url or "")
+    if parts.scheme != "https":
+        return None
+    import hashlib
+    import ssl
+    try:
+        pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=5)
+    except (OSError, ValueError):
+        return None
+    return "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 def _evidence(folder: Path, failed: list[TestOutcome]) -> list:
@@ -238,7 +289,8 @@ def _evidence(folder: Path, failed: list[TestOutcome]) -> list:
 def _run_metadata(config: pytest.Config) -> dict:
     """What the report binds to: product and version, roles, guide, catalog, cohort, attempt."""
     from conformance.requirements import catalog_sha256
-    metadata: dict = {"attempt": config.getoption("--attempt")}
+    metadata: dict = {"attempt": config.getoption("--attempt"),
+                      "tls_fingerprint": _tls_fingerprint(config.getoption("--target-url"))}
     try:
         from reports import Product, Provenance
     except ImportError:
@@ -283,7 +335,7 @@ def target_url(pytestconfig: pytest.Config) -> str:
 
 def _evidence_hooks(config: pytest.Config) -> dict:
     annotator = config.pluginmanager.get_plugin("sandkasse-annotator")
-    return annotator.evidence.hooks() if annotator else {}
+    return annotator.hooks() if annotator else {}
 
 
 @pytest.fixture(scope="session")

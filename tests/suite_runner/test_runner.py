@@ -59,6 +59,8 @@ def test_xdist_run_aggregates_one_report(loaded: str, small_cohort: Path, tmp_pa
     assert {k: v["status"] for k, v in report.items()} == {"SK-API-001": "passed", "SK-API-002": "passed",
                                                            "SK-API-003": "passed"}
     assert len(report["SK-API-001"]["tests"]) >= 3      # tests from both workers, in one report
+    flow = {(f["direction"], f["resource_type"]): f["count"] for f in json.loads((tmp_path / "report.json").read_text())["data_flow"]}
+    assert flow[("read", "Patient")] >= 4
     evidence = list((tmp_path / "evidence").glob("*.json"))
     assert evidence and any("GET" in p.read_text() for p in evidence)
 
@@ -117,3 +119,22 @@ def test_verify_runs_the_configured_suite(loaded: str, small_cohort: Path, tmp_p
                                                                       "SK-DECL-001": "declared"}
     assert report["product"]["version"] == "1.2.3" and report["product"]["roles"] == ["server"]
     assert (tmp_path / "out" / "junit.xml").is_file()
+
+
+@pytest.mark.parametrize("auth, verdict", [("helseid", "passed"), ("off-dev", "failed")])
+def test_broken_helseid_tokens(tmp_path: Path, small_cohort: Path, auth: str, verdict: str) -> None:
+    """Against the platform enforcing HelseID every broken token kind is refused; against the same
+    platform in its development mode (no checks) the suite says so."""
+    from mock_platform import PlatformConfig, create_app, start_in_thread
+    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth=auth))
+    with start_in_thread(app) as server:
+        run = suite(f"--target-url={server.url}/0301/fhir", f"--cohort={small_cohort}",
+                    f"--platform-admin-url={server.url}", f"--report-dir={tmp_path / 'r'}", "--evidence",
+                    "--requirement=SK-SEC-001", "--requirement=SK-SEC-002")
+    report = {r["id"]: r for r in json.loads((tmp_path / "r" / "report.json").read_text())["requirements"]}
+    assert {r["status"] for r in report.values()} == {verdict}, run.stdout[-1500:]
+    assert len(report["SK-SEC-001"]["tests"]) == 8 and len(report["SK-SEC-002"]["tests"]) == 2
+    evidence = "".join(p.read_text() for p in (tmp_path / "r" / "evidence").glob("*.json"))
+    assert "eyJ" not in evidence and '"authorization": "[REDACTED]"' in evidence
+    if verdict == "failed":
+        assert "it must be refused" in report["SK-SEC-001"]["message"]

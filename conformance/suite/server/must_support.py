@@ -14,10 +14,14 @@ def profile(url: str) -> dict | None:
         return None
 
 
-def must_support_paths(structure: dict) -> list[dict]:
-    """Snapshot elements flagged mustSupport (root excluded)."""
-    return [e for e in structure.get("snapshot", {}).get("element", [])
-            if e.get("mustSupport") and "." in e.get("path", "")]
+def must_support_paths(structure: dict, withheld: frozenset[str] = frozenset()) -> list[dict]:
+    """Snapshot elements flagged mustSupport (root excluded), except extensions the guide has a
+    server withhold by default (data minimisation wins over must-support for what is served)."""
+    elements = structure.get("snapshot", {}).get("element", [])
+    withheld_ids = {e["id"] for e in elements if "id" in e and
+                    any(p in withheld for t in e.get("type", []) for p in t.get("profile", []))}
+    return [e for e in elements if e.get("mustSupport") and "." in e.get("path", "")
+            and not any(e.get("id", "") == w or e.get("id", "").startswith(w + ".") for w in withheld_ids)]
 
 
 def _slice_matcher(structure: dict, element_id: str):
