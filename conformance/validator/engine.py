@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,8 @@ class Core:
         self.valuesets: dict[str, dict | None] = table["valuesets"]
         self.checkers: dict[str, Checker] = {n: make_checker(n, s) for n, s in table["primitives"].items()}
         self._nodes: dict[str, Node] = {}
+        self._building: dict[str, Node] = {}
+        self._lock = threading.RLock()
         self._codes: dict[str, frozenset[str] | None] = {}
         self.resource_types = frozenset(n for n, t in self.types.items()
                                         if t["kind"] == "resource" and not t["abstract"])
@@ -88,14 +91,20 @@ class Core:
     def type_node(self, name: str) -> Node | None:
         node = self._nodes.get(name)
         if node is None and name in self.types:
-            spec = self.types[name]
-            groups: dict[str, list[tuple[str, dict]]] = {}
-            for rel, el in spec["elements"].items():
-                parent, _, leaf = rel.rpartition(".")
-                groups.setdefault(parent, []).append((leaf, el))
-            node = self._nodes[name] = Node(name, is_resource=spec["kind"] == "resource")
-            node.invariants = _invariants(spec.get("inv", ()), name)
-            self._fill(node, name, "", groups)
+            # The platform validates from many threads: a node is published only once complete.
+            with self._lock:
+                node = self._nodes.get(name)
+                if node is None:
+                    spec = self.types[name]
+                    groups: dict[str, list[tuple[str, dict]]] = {}
+                    for rel, el in spec["elements"].items():
+                        parent, _, leaf = rel.rpartition(".")
+                        groups.setdefault(parent, []).append((leaf, el))
+                    node = self._building[name] = Node(name, is_resource=spec["kind"] == "resource")
+                    node.invariants = _invariants(spec.get("inv", ()), name)
+                    self._fill(node, name, "", groups)
+                    self._nodes.update(self._building)
+                    self._building.clear()
         return node
 
     def _fill(self, node: Node, type_name: str, prefix: str, groups: dict) -> None:
@@ -131,9 +140,9 @@ class Core:
 
     def _inline(self, type_name: str, rel: str, groups: dict) -> Node:
         cache_key = f"{type_name}.{rel}"
-        node = self._nodes.get(cache_key)
-        if node is None:
-            node = self._nodes[cache_key] = Node(cache_key)
+        node = self._nodes.get(cache_key) or self._building.get(cache_key)
+        if node is None:  # registered before filling: contentReference may point back at it
+            node = self._building[cache_key] = Node(cache_key)
             self._fill(node, type_name, rel, groups)
         return node
 

@@ -8,6 +8,7 @@ rather than guessing.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 
 Expansion = dict[str, frozenset[str]]  # system -> codes
@@ -38,13 +39,25 @@ class Terminology:
         self.code_systems = dict(code_systems)
         self.value_sets = dict(value_sets)
         self._cache: dict[str, Expansion | None] = {}
+        self._lock = threading.RLock()
+        self._pending: set[str] = set()
 
     def expand(self, url: str) -> Expansion | None:
         url = strip_version(url)
-        if url not in self._cache:
-            self._cache[url] = None  # guards against cycles between value sets
-            self._cache[url] = self._expand(url)
-        return self._cache[url]
+        if url in self._cache:
+            return self._cache[url]
+        with self._lock:  # one thread expands; the others wait for the finished expansion
+            if url in self._cache:
+                return self._cache[url]
+            if url in self._pending:
+                return None  # a cycle between value sets: not expandable
+            self._pending.add(url)
+            try:
+                result = self._expand(url)
+            finally:
+                self._pending.discard(url)
+            self._cache[url] = result
+            return result
 
     def _expand(self, url: str) -> Expansion | None:
         vs = self.value_sets.get(url)

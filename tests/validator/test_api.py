@@ -65,3 +65,19 @@ def test_ndjson_is_streamed_line_by_line_with_line_numbers():
 def test_a_clean_outcome_says_so():
     outcome = operation_outcome([i for i in validate(PATIENT) if is_error(i)])
     assert outcome["issue"][0]["severity"] == "information"
+
+
+def test_a_fresh_validator_gives_the_same_answers_from_many_threads():
+    """The platform validates from request threads: lazily compiled types must never be seen half-built."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conformance.validator.engine import Core
+    from conformance.validator.profiles import ProfileSet
+    resources = [json.loads(p.read_text(encoding="utf-8"))
+                 for p in sorted((__import__("pathlib").Path(__file__).parent / "corpus").glob("*.json"))][:60]
+    expected = [sorted((i.expression, i.rule) for i in Validator.default().validate(r)) for r in resources]
+    core = Core()
+    fresh = Validator(core, ProfileSet.from_guide(core))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda r: sorted((i.expression, i.rule) for i in fresh.validate(r)), resources))
+    assert got == expected
