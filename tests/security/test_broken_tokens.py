@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from tests.security.conftest import SecurePlatform, issue_text, rule_of
+from tests.security.conftest import HTTP, TLS, SecurePlatform, issue_text, rule_of
 
 REFUSALS = {
     # kind: (status, text in the OperationOutcome, text in WWW-Authenticate)
@@ -28,7 +28,7 @@ def _test_token(platform: SecurePlatform, kind: str, url: str, client_id: str | 
     body = {"kind": kind, "htm": "GET", "htu": url}
     if client_id:
         body["client_id"] = client_id
-    response = httpx.post(f"{platform.issuer}/test-tokens", json=body)
+    response = HTTP.post(f"{platform.issuer}/test-tokens", json=body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -37,7 +37,7 @@ def test_valid_test_token_is_accepted(secure_platform: SecurePlatform) -> None:
     client_id = secure_platform.register().client_id
     url = f"{secure_platform.fhir()}/Patient/does-not-exist"
     issued = _test_token(secure_platform, "valid", url, client_id)
-    response = httpx.get(url, headers={"Authorization": f"DPoP {issued['access_token']}", "DPoP": issued["dpop_proof"]})
+    response = HTTP.get(url, headers={"Authorization": f"DPoP {issued['access_token']}", "DPoP": issued["dpop_proof"]})
     assert response.status_code == 404, response.text
 
 
@@ -50,7 +50,7 @@ def test_each_broken_token_is_refused(secure_platform: SecurePlatform, kind: str
     headers = {"Authorization": f"DPoP {issued['access_token']}"}
     if issued.get("dpop_proof"):
         headers["DPoP"] = issued["dpop_proof"]
-    response = httpx.get(url, headers=headers)
+    response = HTTP.get(url, headers=headers)
     assert response.status_code == status, response.text
     assert text in issue_text(response)
     assert www in response.headers["WWW-Authenticate"]
@@ -64,7 +64,7 @@ def test_alg_none_token_really_has_no_signature(secure_platform: SecurePlatform)
 
 
 def test_unknown_kind_is_an_operation_outcome(secure_platform: SecurePlatform) -> None:
-    response = httpx.post(f"{secure_platform.issuer}/test-tokens", json={"kind": "forged"})
+    response = HTTP.post(f"{secure_platform.issuer}/test-tokens", json={"kind": "forged"})
     assert response.status_code == 400
     assert "alg-none" in issue_text(response)
 
@@ -74,17 +74,17 @@ def test_user_token_carries_the_synthetic_person(secure_platform: SecurePlatform
     url = f"{secure_platform.fhir()}/Patient/does-not-exist"
     body = {"kind": "valid", "client_id": client_id, "htm": "GET", "htu": url,
             "user": {"pid": "13896099935", "hpr_number": "991234567"}}
-    issued = httpx.post(f"{secure_platform.issuer}/test-tokens", json=body).json()
+    issued = HTTP.post(f"{secure_platform.issuer}/test-tokens", json=body).json()
     claims = json.loads(base64.urlsafe_b64decode(issued["access_token"].split(".")[1] + "=="))
     assert claims["helseid://claims/identity/pid"] == "13896099935"
     assert claims["helseid://claims/hpr/hpr_number"] == "991234567"
     assert claims["helseid://claims/identity/security_level"] == "4"
-    response = httpx.get(url, headers={"Authorization": f"DPoP {issued['access_token']}", "DPoP": issued["dpop_proof"]})
+    response = HTTP.get(url, headers={"Authorization": f"DPoP {issued['access_token']}", "DPoP": issued["dpop_proof"]})
     assert response.status_code == 404
 
 
 def test_user_token_refuses_a_non_synthetic_pid(secure_platform: SecurePlatform) -> None:
-    response = httpx.post(f"{secure_platform.issuer}/test-tokens",
+    response = HTTP.post(f"{secure_platform.issuer}/test-tokens",
                           json={"kind": "valid", "user": {"pid": "13096099915"}})
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["user.pid"]

@@ -4,30 +4,30 @@ from __future__ import annotations
 import httpx
 
 from conformance.auth import HelseIdAuth
-from tests.security.conftest import ORG_OSLO, READ, SecurePlatform
+from tests.security.conftest import HTTP, TLS, ORG_OSLO, READ, SecurePlatform
 
 
 def test_metadata_is_public(secure_platform: SecurePlatform) -> None:
     # The CapabilityStatement is how a client learns the API; FHIR servers serve it without a token.
-    response = httpx.get(f"{secure_platform.fhir()}/metadata")
+    response = HTTP.get(f"{secure_platform.fhir()}/metadata")
     assert response.status_code == 200
     assert response.json()["resourceType"] == "CapabilityStatement"
 
 
 def test_discovery_and_jwks(secure_platform: SecurePlatform) -> None:
-    discovery = httpx.get(f"{secure_platform.issuer}/.well-known/openid-configuration").json()
+    discovery = HTTP.get(f"{secure_platform.issuer}/.well-known/openid-configuration").json()
     assert discovery["issuer"] == secure_platform.issuer
     assert discovery["token_endpoint"] == secure_platform.token_endpoint
     assert discovery["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
     assert "ES256" in discovery["dpop_signing_alg_values_supported"]
-    jwks = httpx.get(discovery["jwks_uri"]).json()
+    jwks = HTTP.get(discovery["jwks_uri"]).json()
     assert jwks["keys"][0]["kty"] == "RSA" and "d" not in jwks["keys"][0]
 
 
 def test_patient_read_and_search_with_a_proper_token(secure_platform: SecurePlatform, patient: dict) -> None:
     config = secure_platform.register(scopes=READ)
     auth = HelseIdAuth(config, purpose_of_use="TREAT")
-    with httpx.Client(auth=auth) as client:
+    with httpx.Client(verify=TLS, auth=auth) as client:
         read = client.get(f"{secure_platform.fhir()}/Patient/{patient['id']}")
         assert read.status_code == 200, read.text
         assert read.json()["id"] == patient["id"]
@@ -50,7 +50,7 @@ def test_patient_read_and_search_with_a_proper_token(secure_platform: SecurePlat
 def test_first_token_call_gets_a_nonce_then_succeeds(secure_platform: SecurePlatform) -> None:
     config = secure_platform.register()
     seen: list[tuple[str, int]] = []
-    with httpx.Client(auth=HelseIdAuth(config),
+    with httpx.Client(verify=TLS, auth=HelseIdAuth(config),
                       event_hooks={"response": [lambda r: seen.append((r.request.url.path, r.status_code))]}) as client:
         assert client.get(f"{secure_platform.fhir()}/Patient/none").status_code == 404
     assert seen == [("/helseid/.well-known/openid-configuration", 200), ("/helseid/connect/token", 400), ("/helseid/connect/token", 200), ("/0301/fhir/Patient/none", 404)]

@@ -11,7 +11,7 @@ import pytest
 from conformance.auth import HelseIdAuth, dpop, redact
 from conformance.auth.redaction import MARK, redact_text
 from mock_platform.security.redaction import RedactingFilter
-from tests.security.conftest import WRITE, READ, SecurePlatform
+from tests.security.conftest import HTTP, TLS, WRITE, READ, SecurePlatform
 
 
 def _secrets_of_a_full_run(platform: SecurePlatform, patient: dict) -> list[str]:
@@ -20,11 +20,11 @@ def _secrets_of_a_full_run(platform: SecurePlatform, patient: dict) -> list[str]
     secrets = [config.private_jwk["d"]]
     sent: list[httpx.Request] = []
     auth = HelseIdAuth(config)
-    with httpx.Client(auth=auth, event_hooks={"request": [sent.append]}) as client:
+    with httpx.Client(verify=TLS, auth=auth, event_hooks={"request": [sent.append]}) as client:
         assert client.get(f"{platform.fhir()}/Patient/{patient['id']}").status_code == 200
         assert client.get(f"{platform.fhir('4601')}/Patient/{patient['id']}").status_code == 403
         token = auth.access_token(client)
-    with httpx.Client() as raw:
+    with httpx.Client(verify=TLS) as raw:
         url = f"{platform.fhir()}/Patient/{patient['id']}"
         proof = dpop.proof(auth.dpop_key, "GET", url, access_token=token)
         for headers in ({"Authorization": f"DPoP {token}", "DPoP": proof},      # ok

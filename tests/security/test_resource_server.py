@@ -10,14 +10,14 @@ import pytest
 from joserfc import jwt
 
 from conformance.auth import HelseIdAuth, dpop
-from tests.security.conftest import ORG_BERGEN, READ, WRITE, SecurePlatform, issue_text, rule_of
+from tests.security.conftest import HTTP, TLS, ORG_BERGEN, READ, WRITE, SecurePlatform, issue_text, rule_of
 
 
 @pytest.fixture()
 def caller(secure_platform: SecurePlatform):
     """A registered client with a valid token, for building requests by hand."""
     auth = HelseIdAuth(secure_platform.register(scopes=READ + WRITE))
-    with httpx.Client() as client:
+    with httpx.Client(verify=TLS) as client:
         token = auth.access_token(client)
         yield secure_platform, auth, token, client
 
@@ -144,7 +144,7 @@ def test_token_of_another_tenant(caller) -> None:
 
 def test_bergen_client_reaches_bergen_only(secure_platform: SecurePlatform) -> None:
     auth = HelseIdAuth(secure_platform.register(organisation=ORG_BERGEN))
-    with httpx.Client(auth=auth) as client:
+    with httpx.Client(verify=TLS, auth=auth) as client:
         assert client.get(_url(secure_platform, "4601")).status_code == 404
         assert client.get(_url(secure_platform, "0301")).status_code == 403
 
@@ -152,7 +152,7 @@ def test_bergen_client_reaches_bergen_only(secure_platform: SecurePlatform) -> N
 def test_missing_scope_for_the_service(secure_platform: SecurePlatform) -> None:
     # A NEWS2 client may not read Kommunale tjenester data (EpisodeOfCare).
     auth = HelseIdAuth(secure_platform.register(scopes=["nhn:sandkasse-plattform/news2-malinger.read"]))
-    with httpx.Client(auth=auth) as client:
+    with httpx.Client(verify=TLS, auth=auth) as client:
         response = client.get(f"{secure_platform.fhir()}/EpisodeOfCare/x")
     _assert_refused(response, 403, "no scope that allows read of EpisodeOfCare",
                     'scope="nhn:sandkasse-plattform/kommunale-tjenester.read"', "scope")
@@ -161,14 +161,14 @@ def test_missing_scope_for_the_service(secure_platform: SecurePlatform) -> None:
 def test_write_with_a_read_scope(secure_platform: SecurePlatform) -> None:
     auth = HelseIdAuth(secure_platform.register(scopes=READ))
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": []}
-    with httpx.Client(auth=auth) as client:
+    with httpx.Client(verify=TLS, auth=auth) as client:
         response = client.post(secure_platform.fhir(), json=bundle)
     _assert_refused(response, 403, "no scope that allows write", 'error="insufficient_scope"', "scope")
 
 
 def test_missing_purpose_of_use_for_patient_data(secure_platform: SecurePlatform) -> None:
     auth = HelseIdAuth(secure_platform.register(), purpose_of_use=None)
-    with httpx.Client(auth=auth) as client:
+    with httpx.Client(verify=TLS, auth=auth) as client:
         response = client.get(_url(secure_platform))
         assert client.get(f"{secure_platform.fhir()}/metadata").status_code == 200
     _assert_refused(response, 403, "purpose of use", 'error="insufficient_scope"', "purpose-of-use")
@@ -187,7 +187,7 @@ def test_dpop_nonce_at_the_api_is_handled_by_the_client(tmp_path) -> None:
         platform = SecurePlatform(server.url, app)
         seen: list[int] = []
         auth = HelseIdAuth(platform.register())
-        with httpx.Client(auth=auth, event_hooks={"response": [lambda r: seen.append(r.status_code)]}) as client:
+        with httpx.Client(verify=TLS, auth=auth, event_hooks={"response": [lambda r: seen.append(r.status_code)]}) as client:
             assert client.get(_url(platform)).status_code == 404
             assert client.get(_url(platform)).status_code == 404   # the remembered nonce is reused
     assert seen == [200, 400, 200, 401, 404, 404]

@@ -9,7 +9,7 @@ import httpx
 from conformance.auth import HelseIdAuth, dpop
 from mock_platform import PlatformConfig, create_app, start_in_thread
 from mock_platform.security import protect_fhir_api
-from tests.security.conftest import ORG_OSLO, SecurePlatform
+from tests.security.conftest import HTTP, TLS, ORG_OSLO, SecurePlatform
 
 
 def _app(database: str):
@@ -24,12 +24,12 @@ def test_two_instances_on_one_database_agree(tmp_path) -> None:
     with start_in_thread(_app(database)) as a, start_in_thread(_app(database)) as b:
         platform_a, platform_b = SecurePlatform(a.url, None), SecurePlatform(b.url, None)
         # The same signing key on both.
-        assert httpx.get(f"{platform_a.issuer}/jwks").json() == httpx.get(f"{platform_b.issuer}/jwks").json()
+        assert HTTP.get(f"{platform_a.issuer}/jwks").json() == HTTP.get(f"{platform_b.issuer}/jwks").json()
         # A client registered on A gets a token from A; B's API (same host name, other port) accepts it
         # only when issued for B's issuer, so use one issuer: configure the client for A and call B.
         config = platform_a.register()
         auth = HelseIdAuth(config)
-        with httpx.Client() as client:
+        with httpx.Client(verify=TLS) as client:
             token = auth.access_token(client)
             url_b = f"{platform_b.fhir()}/Patient/none"
             proof = dpop.proof(auth.dpop_key, "GET", url_b, access_token=token)
@@ -46,7 +46,7 @@ def test_shared_issuer_and_replay_cache_across_instances(tmp_path) -> None:
             app.config["HELSEID_ISSUER"] = f"{a.url}/helseid"
         platform_a = SecurePlatform(a.url, apps[0])
         auth = HelseIdAuth(platform_a.register())
-        with httpx.Client() as client:
+        with httpx.Client(verify=TLS) as client:
             token = auth.access_token(client)
             url_a, url_b = f"{a.url}/0301/fhir/Patient/none", f"{b.url}/0301/fhir/Patient/none"
             assert client.get(url_b, headers={"Authorization": f"DPoP {token}", "DPoP": dpop.proof(
@@ -64,7 +64,7 @@ def test_client_renews_a_token_before_it_expires(secure_platform: SecurePlatform
     auth = HelseIdAuth(secure_platform.register())
     token_calls: list[int] = []
     hooks = {"response": [lambda r: token_calls.append(r.status_code) if r.url.path.endswith("/token") else None]}
-    with httpx.Client(auth=auth, event_hooks=hooks) as client:
+    with httpx.Client(verify=TLS, auth=auth, event_hooks=hooks) as client:
         assert client.get(f"{secure_platform.fhir()}/Patient/none").status_code == 404
         first = auth.access_token(client)
         assert client.get(f"{secure_platform.fhir()}/Patient/none").status_code == 404

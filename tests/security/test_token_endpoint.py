@@ -10,7 +10,7 @@ from joserfc import jwt
 
 from conformance.auth import HelseIdAuth, TokenError, dpop
 from conformance.auth.client import assertion_details
-from tests.security.conftest import ORG_OSLO, ORG_OSLO_CHILD, READ, SecurePlatform
+from tests.security.conftest import HTTP, TLS, ORG_OSLO, ORG_OSLO_CHILD, READ, SecurePlatform
 
 
 @pytest.fixture()
@@ -20,7 +20,7 @@ def vendor(secure_platform: SecurePlatform):
 
 
 def _nonce(platform: SecurePlatform, dpop_key) -> str:
-    response = httpx.post(platform.token_endpoint, data={"grant_type": "client_credentials"},
+    response = HTTP.post(platform.token_endpoint, data={"grant_type": "client_credentials"},
                           headers={"DPoP": dpop.proof(dpop_key, "POST", platform.token_endpoint)})
     assert response.status_code == 400 and response.json()["error"] == "use_dpop_nonce"
     return response.headers["DPoP-Nonce"]
@@ -44,7 +44,7 @@ def _token_call(platform: SecurePlatform, dpop_key, assertion: str | None, *, cl
         form["client_id"] = client_id
     headers = {"DPoP": dpop.proof(dpop_key, "POST", platform.token_endpoint,
                                   nonce=nonce or _nonce(platform, dpop_key))} if proof else {}
-    return httpx.post(platform.token_endpoint, data=form, headers=headers)
+    return HTTP.post(platform.token_endpoint, data=form, headers=headers)
 
 
 def _refused(response: httpx.Response, status: int, error: str, text: str) -> None:
@@ -70,7 +70,7 @@ def test_missing_dpop_proof(vendor) -> None:
 
 def test_missing_nonce_gets_400_with_a_nonce(vendor) -> None:
     platform, config, key, dpop_key = vendor
-    response = httpx.post(platform.token_endpoint, data={"grant_type": "client_credentials"},
+    response = HTTP.post(platform.token_endpoint, data={"grant_type": "client_credentials"},
                           headers={"DPoP": dpop.proof(dpop_key, "POST", platform.token_endpoint)})
     _refused(response, 400, "use_dpop_nonce", "nonce")
     assert len(response.headers["DPoP-Nonce"]) >= 16
@@ -143,13 +143,13 @@ def test_dpop_proof_for_another_url(vendor) -> None:
     form = {"grant_type": "client_credentials", "scope": " ".join(READ), "client_assertion_type": dpop.ASSERTION_TYPE,
             "client_assertion": _assertion(key, config.client_id, platform.issuer)}
     proof = dpop.proof(dpop_key, "POST", platform.issuer + "/elsewhere", nonce=_nonce(platform, dpop_key))
-    _refused(httpx.post(platform.token_endpoint, data=form, headers={"DPoP": proof}), 400, "invalid_dpop_proof", "htu")
+    _refused(HTTP.post(platform.token_endpoint, data=form, headers={"DPoP": proof}), 400, "invalid_dpop_proof", "htu")
 
 
 def test_client_surfaces_refusal_as_token_error(secure_platform: SecurePlatform) -> None:
     config = secure_platform.register()
     config.client_id = "not-registered"
-    with httpx.Client(auth=HelseIdAuth(config)) as client, pytest.raises(TokenError, match="invalid_client"):
+    with httpx.Client(verify=TLS, auth=HelseIdAuth(config)) as client, pytest.raises(TokenError, match="invalid_client"):
         client.get(f"{secure_platform.fhir()}/Patient/x")
 
 
@@ -158,7 +158,7 @@ def test_client_surfaces_refusal_as_token_error(secure_platform: SecurePlatform)
 def _claims(platform: SecurePlatform, config, purpose: str | None = "TREAT") -> dict:
     import base64
     import json
-    with httpx.Client() as client:
+    with httpx.Client(verify=TLS) as client:
         token = HelseIdAuth(config, purpose_of_use=purpose).access_token(client)
     return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
 
@@ -197,7 +197,7 @@ def test_unknown_purpose_of_use_is_refused(secure_platform: SecurePlatform) -> N
 
 def test_registration_refuses_a_private_key(secure_platform: SecurePlatform) -> None:
     key = dpop.generate_key()
-    response = httpx.post(f"{secure_platform.issuer}/admin/clients", json={
+    response = HTTP.post(f"{secure_platform.issuer}/admin/clients", json={
         "client_name": "leaky", "jwk": key.as_dict(private=True), "scopes": READ, "organisation": ORG_OSLO})
     assert response.status_code == 400
     body = response.json()
@@ -207,7 +207,7 @@ def test_registration_refuses_a_private_key(secure_platform: SecurePlatform) -> 
 
 
 def test_registration_refuses_a_real_looking_organisation(secure_platform: SecurePlatform) -> None:
-    response = httpx.post(f"{secure_platform.issuer}/admin/clients", json={
+    response = HTTP.post(f"{secure_platform.issuer}/admin/clients", json={
         "client_name": "real org", "jwk": dpop.public_jwk(dpop.generate_key()), "scopes": READ,
         "organisation": "974760673"})
     assert response.status_code == 400
