@@ -3,8 +3,10 @@ transport and a development issuer for platforms without HelseID in front.
 """
 from __future__ import annotations
 
+import ssl
 import time
 import uuid
+from functools import cache
 
 import httpx
 from joserfc import jwt
@@ -79,6 +81,11 @@ class EpjAuth(HelseIdAuth):
         return request
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    return httpx.create_ssl_context()   # verifying; built once, not per client
+
+
 def client_for(config: EpjConfig, role: str, timeout: float | None = None) -> httpx.Client:
     return httpx.Client(base_url=config.platform_url.rstrip("/") + "/", auth=EpjAuth(config, role),
-                        timeout=timeout, headers={"Accept": "application/fhir+json"})
+                        timeout=timeout, headers={"Accept": "application/fhir+json"}, verify=_tls())

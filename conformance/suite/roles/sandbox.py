@@ -15,6 +15,8 @@ import json
 
 import httpx
 
+from conformance.adapters import tls_context
+
 
 @dataclass
 class LoggedRequest:
@@ -42,8 +44,10 @@ class SandboxPlatform:
         self.platform_url = platform_url.rstrip("/")
         path = urlsplit(self.platform_url).path.strip("/").split("/")
         self.tenant = path[-2] if len(path) >= 2 and path[-1] == "fhir" else path[-1]
-        self.admin = httpx.Client(base_url=f"{admin_url.rstrip('/')}/admin/tenants/{self.tenant}/", timeout=15.0)
-        self.fhir = httpx.Client(base_url=self.platform_url + "/", timeout=15.0, auth=auth,
+        # The suite's own HelseID client (--client-config), when the platform enforces HelseID.
+        self.admin = httpx.Client(base_url=f"{admin_url.rstrip('/')}/admin/tenants/{self.tenant}/", timeout=15.0,
+                                  auth=auth, verify=tls_context())
+        self.fhir = httpx.Client(base_url=self.platform_url + "/", timeout=15.0, auth=auth, verify=tls_context(),
                                  headers={"Accept": "application/fhir+json"})
 
     def close(self) -> None:
