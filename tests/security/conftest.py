@@ -79,9 +79,10 @@ def fresh_platform(tmp_path: Path):
         yield SecurePlatform(server.url, app)
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def patient(secure_platform: SecurePlatform, small_cohort: Path) -> dict:
-    """One synthetic patient stored in tenant 0301 through the intake, with a write token."""
+    """One synthetic patient stored in tenant 0301 through the intake, with a write token
+    (once per platform: the writing client becomes the patient's source system)."""
     first = json.loads((small_cohort / "Patient.ndjson").read_text(encoding="utf-8").splitlines()[0])
     writer = secure_platform.register(scopes=WRITE)
     bundle = {"resourceType": "Bundle", "type": "transaction",

@@ -54,3 +54,41 @@ def test_first_token_call_gets_a_nonce_then_succeeds(secure_platform: SecurePlat
                       event_hooks={"response": [lambda r: seen.append((r.request.url.path, r.status_code))]}) as client:
         assert client.get(f"{secure_platform.fhir()}/Patient/none").status_code == 404
     assert seen == [("/helseid/.well-known/openid-configuration", 200), ("/helseid/connect/token", 400), ("/helseid/connect/token", 200), ("/0301/fhir/Patient/none", 404)]
+
+
+def test_purpose_of_use_and_caller_reach_the_audit_log(secure_platform: SecurePlatform, patient: dict) -> None:
+    config = secure_platform.register(scopes=READ)
+    with httpx.Client(verify=TLS, auth=HelseIdAuth(config, purpose_of_use="COC")) as client:
+        assert client.get(f"{secure_platform.fhir()}/Patient/{patient['id']}").status_code == 200
+        trail = client.get(f"{secure_platform.fhir()}/AuditEvent", params={"patient": f"Patient/{patient['id']}"})
+    assert trail.status_code == 200, trail.text
+    mine = [e["resource"] for e in trail.json().get("entry", [])
+            if any(a["who"].get("identifier", {}).get("value") == config.client_id for a in e["resource"]["agent"])]
+    assert mine, "the read was not audited under the client's id"
+    event = mine[0]
+    assert event["purposeOfEvent"][0]["coding"][0]["code"] == "COC"
+    assert {"system": "urn:oid:2.16.578.1.12.4.1.4.101", "value": ORG_OSLO} in \
+        [{k: a["who"]["identifier"][k] for k in ("system", "value")} for a in event["agent"] if "identifier" in a["who"]]
+
+
+def test_platform_routes_enforce_without_the_safety_net(tmp_path) -> None:
+    """The routes call `authorize` themselves; `protect_fhir_api` is only a safety net."""
+    from mock_platform import PlatformConfig, create_app, start_in_thread
+    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="helseid",
+                                    extra={"TENANT_ORGANISATIONS": {"0301": [ORG_OSLO]}}))
+    with start_in_thread(app) as server:
+        platform = SecurePlatform(server.url, app)
+        assert HTTP.get(f"{platform.fhir()}/Patient/x").status_code == 401
+        assert HTTP.post(platform.fhir(), json={"resourceType": "Bundle", "type": "transaction", "entry": []}
+                         ).status_code == 401
+        with httpx.Client(verify=TLS, auth=HelseIdAuth(platform.register())) as client:
+            assert client.get(f"{platform.fhir()}/Patient/x").status_code == 404
+
+
+def test_an_unknown_auth_mode_never_falls_open(tmp_path) -> None:
+    from mock_platform import PlatformConfig, create_app, start_in_thread
+    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="none"))
+    with start_in_thread(app) as server:
+        response = HTTP.get(f"{server.url}/0301/fhir/Patient/x")
+    assert response.status_code == 401
+    assert "Unknown AUTH_MODE" in response.json()["issue"][0]["details"]["text"]
