@@ -6,5 +6,6 @@ reference. It does not depend on the mock platform.
 from conformance.auth.client import HelseIdAuth, TokenError, assertion_details
 from conformance.auth.config import HelseIdClientConfig
 from conformance.auth.redaction import RedactingFilter, redact
+from conformance.auth import testtokens
 
-__all__ = ["HelseIdAuth", "HelseIdClientConfig", "RedactingFilter", "TokenError", "assertion_details", "redact"]
+__all__ = ["HelseIdAuth", "HelseIdClientConfig", "RedactingFilter", "TokenError", "assertion_details", "redact", "testtokens"]

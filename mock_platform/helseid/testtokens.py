@@ -15,10 +15,9 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from conformance.auth import dpop
+from conformance.auth.testtokens import KINDS
 from mock_platform.helseid import issuing, keys
 
-KINDS = ("valid", "wrong-issuer", "wrong-audience", "bad-signature", "expired", "not-yet-valid",
-         "wrong-scope", "wrong-organisation", "no-dpop-binding", "alg-none")
 REAL_HELSEID_ISSUER = "https://helseid-sts.test.nhn.no"   # a real issuer: must never be accepted here
 OTHER_AUDIENCE = "nhn:annet-api"
 OTHER_ORGANISATION = "399999995"    # synthetic (first digit 3, mod-11), registered for no tenant

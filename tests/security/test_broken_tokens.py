@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from conformance.auth import testtokens
 from tests.security.conftest import HTTP, TLS, SecurePlatform, issue_text, rule_of
 
 REFUSALS = {
@@ -41,16 +42,18 @@ def test_valid_test_token_is_accepted(secure_platform: SecurePlatform) -> None:
     assert response.status_code == 404, response.text
 
 
+def test_every_kind_is_covered() -> None:
+    assert set(REFUSALS) | {"valid"} == set(testtokens.KINDS)
+    assert all(testtokens.EXPECTED[kind] == status for kind, (status, _, _) in REFUSALS.items())
+
+
 @pytest.mark.parametrize("kind", sorted(REFUSALS))
 def test_each_broken_token_is_refused(secure_platform: SecurePlatform, kind: str) -> None:
     status, text, www = REFUSALS[kind]
     client_id = secure_platform.register().client_id
     url = f"{secure_platform.fhir()}/Patient/does-not-exist"
-    issued = _test_token(secure_platform, kind, url, client_id)
-    headers = {"Authorization": f"DPoP {issued['access_token']}"}
-    if issued.get("dpop_proof"):
-        headers["DPoP"] = issued["dpop_proof"]
-    response = HTTP.get(url, headers=headers)
+    token = testtokens.fetch(HTTP, secure_platform.issuer, kind, "GET", url, client_id=client_id)
+    response = HTTP.get(url, headers=token.headers())
     assert response.status_code == status, response.text
     assert text in issue_text(response)
     assert www in response.headers["WWW-Authenticate"]
