@@ -23,10 +23,14 @@ class LoopResult:
     counts: dict[str, int]
 
 
-def load_cohort(base_url: str, cohort_dir: Path) -> int:
+DEMO_ORGANISATION_SEED = 42     # the demo's EPJ organisation: a synthetic organisation number
+
+
+def load_cohort(base_url: str, cohort_dir: Path, auth: httpx.Auth | None = None) -> int:
     """POST each patient's transaction Bundle to the platform's intake; returns the number loaded."""
     loaded = 0
-    with httpx.Client(timeout=30.0) as client, (cohort_dir / "bundles.ndjson").open(encoding="utf-8") as lines:
+    with httpx.Client(timeout=30.0, auth=auth) as client, \
+            (cohort_dir / "bundles.ndjson").open(encoding="utf-8") as lines:
         for line in lines:
             response = client.post(base_url, content=line.encode(),
                                    headers={"Content-Type": "application/fhir+json"})
@@ -43,14 +47,43 @@ def run_suite(target_url: str, cohort_dir: Path, report_dir: Path, extra: list[s
     return subprocess.call(command)
 
 
-def run_demo(out: Path, seed: int = 42, size: int = 50, kommunenummer: str = "0301") -> LoopResult:
+def register_client(platform_root: str, tenant: str, out: Path) -> Path:
+    """Register a HelseID client for the demo's EPJ in the sandbox, with every scope it offers,
+    exactly as a vendor does with `sandkasse client register`."""
+    import random
+
+    from sandbox.cli import main as sandkasse
+    from synthetic_data.identifiers import synthetic_orgnr
+    discovery = httpx.get(f"{platform_root}/helseid/.well-known/openid-configuration", timeout=30).json()
+    organisation = synthetic_orgnr(random.Random(DEMO_ORGANISATION_SEED))
+    args = ["client", "register", "--platform", platform_root, "--name", "sandkasse demo EPJ",
+            "--organisation", organisation, "--tenant", tenant, "--out", str(out)]
+    for scope in discovery["scopes_supported"]:
+        args += ["--scope", scope]
+    if sandkasse(args) != 0:
+        raise RuntimeError("registering the demo's HelseID client failed")
+    return out
+
+
+def run_demo(out: Path, seed: int = 42, size: int = 50, kommunenummer: str = "0301",
+             auth: str = "helseid") -> LoopResult:
+    """The whole loop. With auth "helseid" (the default) the platform enforces HelseID and DPoP:
+    the cohort is loaded and read with a registered client, and the suite also checks that every
+    broken token kind is refused."""
     cohort_dir, report_dir = out / "cohort", out / "report"
     write_cohort(CohortSpec(size=size, seed=seed, kommunenummer=kommunenummer), cohort_dir)
-    app = create_app(PlatformConfig(database=str(out / "platform.sqlite3"), tenants=(kommunenummer,)))
+    app = create_app(PlatformConfig(database=str(out / "platform.sqlite3"), tenants=(kommunenummer,), auth=auth))
     with start_in_thread(app) as server:
         target_url = f"{server.url}/{kommunenummer}/fhir"
-        load_cohort(target_url, cohort_dir)
-        exit_code = run_suite(target_url, cohort_dir, report_dir)
+        extra: list[str] = []
+        client = None
+        if auth == "helseid":
+            from conformance.auth import HelseIdAuth, HelseIdClientConfig
+            config_path = register_client(server.url, kommunenummer, out / "client.json")
+            client = HelseIdAuth(HelseIdClientConfig.load(config_path))
+            extra = [f"--client-config={config_path}", f"--platform-admin-url={server.url}"]
+        load_cohort(target_url, cohort_dir, auth=client)
+        exit_code = run_suite(target_url, cohort_dir, report_dir, extra)
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
     counts: dict[str, int] = {}
     for req in report["requirements"]:

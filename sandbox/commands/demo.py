@@ -13,13 +13,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--size", type=int, default=50, help="patients in the cohort (default 50)")
+    parser.add_argument("--auth", choices=("helseid", "off-dev"), default="helseid",
+                        help="helseid (default): the platform enforces HelseID + DPoP and the demo logs in "
+                             "with a registered client; off-dev: the development flag, no checks")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.out.exists():
         shutil.rmtree(args.out)  # a demo always starts clean, so its output is reproducible
-    result = run_demo(args.out, seed=args.seed, size=args.size)
+    result = run_demo(args.out, seed=args.seed, size=args.size, auth=args.auth)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items()))
     print(f"\nsandkasse demo: {result.verdict} ({summary})")
     print(f"  cohort:  {result.cohort_dir}")

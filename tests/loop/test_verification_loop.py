@@ -18,6 +18,9 @@ def test_demo_loop_verifies_the_platform(tmp_path: Path) -> None:
     # The core of the loop must pass; the verdict follows from the failed SHALL requirements (while
     # the platform grows the guide's search features, some server requirements may still fail).
     assert statuses["SK-API-001"] == statuses["SK-API-002"] == statuses["SK-API-003"] == "passed"
+    # The demo platform enforces HelseID: the suite logged in, and every broken token was refused.
+    assert statuses["SK-SEC-001"] == statuses["SK-SEC-002"] == "passed"
+    assert statuses["SK-DECL-001"] == "declared"
     assert (result.exit_code == 0) == ("failed" not in statuses.values())
     assert result.verdict == report["verdict"]
     assert report["signed"] is False
