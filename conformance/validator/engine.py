@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.validator.fixes import fix_for
-from conformance.validator.invariants import Invariant
+from conformance.validator.invariants import Invariant, fix_values
 from conformance.validator.outcome import Issue
 from conformance.validator.primitives import EXAMPLES, Checker, make_checker
 
@@ -323,7 +323,7 @@ class Core:
         for inv in invariants:
             if not inv.holds(value, node.type_path, ctx.root, present):
                 ctx.add(inv.severity, "invariant", inv.key, path, f"Constraint {inv.key} failed: {inv.human}",
-                        key=inv.key, human=inv.human)
+                        key=inv.key, human=inv.human, **fix_values(inv.key, value))
 
     # -- references and bindings --------------------------------------------------------------
     def _reference(self, value: dict, child: Child, path: str, ctx: Context) -> None:

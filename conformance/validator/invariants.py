@@ -71,6 +71,26 @@ def _dom_3(value: dict) -> bool:
 NATIVE = {"dom-3": _dom_3}  # core invariants whose FHIRPath neither engine can run
 
 
+def _news2_sum(value: dict) -> dict:
+    parts = [c.get("valueInteger") for c in value.get("component", ()) if isinstance(c, dict)]
+    total = sum(p for p in parts if isinstance(p, int) and not isinstance(p, bool))
+    return {"sum": total}
+
+
+# Values that make a fix text concrete ("set valueInteger to 6"), by constraint key.
+FIX_VALUES = {"sk-news2-total-sum": _news2_sum}
+
+
+def fix_values(key: str, value: object) -> dict:
+    compute = FIX_VALUES.get(key)
+    if compute is None or not isinstance(value, dict):
+        return {}
+    try:
+        return compute(value)
+    except (TypeError, ValueError):
+        return {}
+
+
 def _guard(plain: str) -> str | None:
     """`x.empty() or …`, or one path chain `x.….empty()` with no top-level operator: holds when x is absent."""
     m = _GUARD_EMPTY_OR.match(plain)

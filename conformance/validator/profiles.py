@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.validator.engine import Context, Core, _max
-from conformance.validator.invariants import Invariant
+from conformance.validator.fixes import identifier_system_name
+from conformance.validator.invariants import Invariant, fix_values
 from conformance.validator.terminology import Terminology, strip_version
 
 CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
@@ -262,7 +263,7 @@ class ProfileSet:
             for inv in pe.invariants:
                 if not inv.holds(value, pe.type_path, ctx.root, _always):
                     ctx.add(inv.severity, "invariant", inv.key, path, f"Constraint {inv.key} failed: {inv.human}",
-                            key=inv.key, human=inv.human)
+                            key=inv.key, human=inv.human, **fix_values(inv.key, value))
         if not isinstance(container, dict):
             return
         for child in pe.children.values():
@@ -555,7 +556,9 @@ def _describe(s: PElement, parent: PElement) -> str:
     for _kind, dpath in parent.discriminators:
         expected = _discriminator_value(s, dpath)
         if expected is not None:
-            return f"{dpath} = {_show(expected)}" if dpath != "$this" else _show(expected)
+            named = identifier_system_name(expected) if isinstance(expected, str) else None
+            shown = f"{_show(expected)}, the system for a {named}" if named else _show(expected)
+            return f"{dpath} = {shown}" if dpath != "$this" else shown
     return s.slice_name or ""
 
 

@@ -37,3 +37,16 @@ def test_each_defect_is_reported_where_it_is(case):
 def test_the_valid_bundle_next_to_the_corpus_has_no_errors():
     bundle = json.loads((HERE / "valid-bundle.json").read_text(encoding="utf-8"))
     assert [i for i in Validator.default().validate(bundle) if is_error(i)] == []
+
+
+def test_the_news2_sum_fix_names_the_right_total():
+    resource = json.loads((CORPUS / "sk-news2-score-sum-mismatch.json").read_text(encoding="utf-8"))
+    total = sum(c["valueInteger"] for c in resource["component"])
+    issue = next(i for i in Validator.default().validate(resource) if i.rule == "sk-news2-total-sum")
+    assert issue.fix.startswith(f"Set valueInteger to {total}, ")
+
+
+def test_a_slice_fix_names_the_identifier_system():
+    resource = json.loads((CORPUS / "sk-practitioner-no-hpr.json").read_text(encoding="utf-8"))
+    issue = next(i for i in Validator.default().validate(resource) if i.rule == "slice-min")
+    assert "urn:oid:2.16.578.1.12.4.1.4.4" in issue.fix and "HPR-nummer" in issue.fix
