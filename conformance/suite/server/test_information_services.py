@@ -105,3 +105,69 @@ def test_news2_trend_per_parameter(served, ground_truth, profile_id: str) -> Non
                  "Support _sort=date so an EPJ can draw the trend of each parameter.")
         return
     pytest.skip(f"not applicable: no sampled patient has a series of {profile_id}")
+
+
+def _vitals(measurements: dict[str, dict]):
+    """The NEWS2 inputs from the seven measurement Observations, keyed by profile id."""
+    from synthetic_data.news2 import Vitals
+
+    def quantity(profile: str) -> float:
+        return measurements[profile]["valueQuantity"]["value"]
+
+    def component(profile: str, code: str) -> dict:
+        return next(c for c in measurements[profile].get("component", [])
+                    if any(cd.get("code") == code for cd in (c.get("code") or {}).get("coding", [])))
+
+    def coded(profile: str) -> str:
+        return measurements[profile]["valueCodeableConcept"]["coding"][0]["code"]
+
+    bp = "sk-news2-blood-pressure"
+    return Vitals(respiratory_rate=quantity("sk-news2-respiratory-rate"),
+                  spo2=quantity("sk-news2-oxygen-saturation"),
+                  spo2_scale=component("sk-news2-oxygen-saturation", "spo2-scale")["valueInteger"],
+                  on_oxygen=coded("sk-news2-supplemental-oxygen") == "oxygen",
+                  systolic=component(bp, "8480-6")["valueQuantity"]["value"],
+                  diastolic=component(bp, "8462-4")["valueQuantity"]["value"],
+                  pulse=quantity("sk-news2-heart-rate"),
+                  pulse_regular=coded_component_regular(measurements["sk-news2-heart-rate"]),
+                  consciousness=coded("sk-news2-consciousness"),
+                  temperature=quantity("sk-news2-body-temperature"))
+
+
+def coded_component_regular(heart_rate: dict) -> bool:
+    for c in heart_rate.get("component", []):
+        codes = [cd.get("code") for cd in (c.get("valueCodeableConcept") or {}).get("coding", [])]
+        if "irregular" in codes:
+            return False
+    return True
+
+
+@requirement("SK-N2-004")
+def test_news2_component_scores_follow_rcp_rules(served, ground_truth) -> None:
+    from synthetic_data.news2 import score as news2_score
+    for served_score in _need_scores(served, ground_truth)[:10]:
+        measurements: dict[str, dict] = {}
+        for ref in served_score.get("derivedFrom", []):
+            response = served.read(ground_truth.reference(ref.get("reference", "")))
+            if response.status_code == 200:
+                body = response.json()
+                for profile in (body.get("meta") or {}).get("profile", []):
+                    measurements[profile.removeprefix(support.PROFILE_BASE)] = body
+        missing = [p for p in MEASUREMENT_PROFILES if p not in measurements]
+        if missing:
+            fail(f"Observation/{served_score.get('id')} (NEWS2 score) is not derived from a served {missing[0]}.",
+                 "Link every NEWS2 score to its seven measurements with derivedFrom.")
+        try:
+            expected = news2_score(_vitals(measurements)).components
+        except (KeyError, StopIteration, TypeError, IndexError) as error:
+            fail(f"The measurements of NEWS2 score Observation/{served_score.get('id')} lack a value the "
+                 f"score needs ({error!r}).", "Serve every NEWS2 measurement with its value, unit and components.")
+        served_parts = {cd.get("code"): c.get("valueInteger") for c in served_score.get("component", [])
+                        for cd in (c.get("code") or {}).get("coding", []) if cd.get("system") == NEWS2}
+        wrong = {code: (served_parts.get(code), want) for code, want in expected.items()
+                 if served_parts.get(code) != want}
+        if wrong:
+            code, (got, want) = next(iter(wrong.items()))
+            fail(f"Observation/{served_score.get('id')} scores {code} as {got}, but its measurements give {want} "
+                 "by the RCP NEWS2 rules.",
+                 "Compute each NEWS2 component score from the linked measurements by the RCP (2017) bands.")
