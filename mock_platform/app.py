@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from mock_platform import admin, faults, feed, fhir_api, helseid, operator
+from mock_platform import admin, faults, feed, fhir_api, helseid, operator, security
 from mock_platform.errors import install_error_handlers
 from mock_platform.storage import open_storage
 
@@ -30,6 +30,11 @@ def create_app(config: PlatformConfig | None = None) -> Flask:
         storage.create_tenant(tenant, "municipality", tenant)
     app.extensions["sandkasse.storage"] = storage
     install_error_handlers(app)
+    # The security part's safety net (authorize every FHIR request before its route runs), where
+    # that part provides it; routes call security.authorize themselves as well.
+    protect = getattr(security, "protect_fhir_api", None)
+    if protect is not None:
+        protect(app)
     faults.install(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(feed.bp)
