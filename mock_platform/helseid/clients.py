@@ -4,6 +4,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
+
+from mock_platform.security.proofs import MIN_RSA_BITS, strong_enough
 from synthetic_data.identifiers import is_synthetic_orgnr
 
 NAMESPACE = "helseid.clients"
@@ -31,6 +35,12 @@ def register(storage, body: dict, known_scopes: list[str]) -> RegisteredClient:
         raise RegistrationError("jwk: send the client's public key as an EC or RSA JWK.")
     if _PRIVATE_MEMBERS & set(jwk):
         raise RegistrationError("jwk: the key contains private members; send only the public key.")
+    try:
+        key = (RSAKey if jwk["kty"] == "RSA" else ECKey).import_key(jwk)
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise RegistrationError("jwk: not a usable public key.")
+    if not strong_enough(key):
+        raise RegistrationError(f"jwk: RSA keys need at least {MIN_RSA_BITS} bits.")
     scopes = body.get("scopes") or []
     unknown = sorted(set(scopes) - set(known_scopes))
     if not scopes or unknown:

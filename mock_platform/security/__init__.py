@@ -114,7 +114,7 @@ def _verified_claims(request: Request) -> dict:
         raise _unauthorized("missing-token", "The request has no access token.",
                             "Send Authorization: DPoP <access token> and a DPoP proof header.", error=None)
     if scheme.lower() != "dpop" or not token.strip():
-        raise _unauthorized("dpop-scheme", f"The token was sent with the {scheme!r} scheme; DPoP is required.",
+        raise _unauthorized("dpop-scheme", f"The token was sent with the {proofs.shown(scheme, 20)} scheme; DPoP is required.",
                             "Send the token as Authorization: DPoP <token> with a DPoP proof; "
                             "Bearer tokens are not accepted.")
     token = token.strip()
@@ -198,7 +198,9 @@ def _www_authenticate(error: str | None, description: str, **params: str) -> str
     parts = [f'algs="{" ".join(proofs.dpop.ALGORITHMS)}"']
     if error:
         parts.append(f'error="{error}"')
-        parts.append('error_description="' + description.replace('"', "'") + '"')
+        # Printable ASCII only and short: the description may quote what the caller sent.
+        safe = "".join(c if " " <= c <= "~" and c not in '"\\' else "'" if c == '"' else "?" for c in description)
+        parts.append(f'error_description="{safe[:300]}"')
     parts += [f'{k}="{v}"' for k, v in params.items()]
     return "DPoP " + ", ".join(parts)
 

@@ -14,6 +14,7 @@ from conformance.auth import dpop
 
 PROOF_MAX_AGE = 60        # seconds a proof's iat may lie in the past
 CLOCK_LEEWAY = 10         # seconds a proof's iat (or a token's nbf/iat) may lie in the future
+MIN_RSA_BITS = 2048
 NONCE_TTL = 300           # seconds a server-issued DPoP nonce stays valid
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 
@@ -27,6 +28,12 @@ class ProofError(Exception):
 
     def __str__(self) -> str:
         return self.description
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """An attacker-controlled value as it may be echoed in an answer: ASCII-escaped, truncated."""
+    text = ascii(value)
+    return text if len(text) <= limit else text[:limit] + "…'"
 
 
 def _fail(description: str, fix: str) -> ProofError:
@@ -52,9 +59,9 @@ def verify_proof(proof: str | None, method: str, url: str, storage, *, replay_na
     except (JoseError, ValueError, UnicodeError):
         raise _fail("The DPoP header is not a compact JWS.", "Send the proof as header.payload.signature.")
     if header.get("typ") != "dpop+jwt":
-        raise _fail(f"The proof's typ is {header.get('typ')!r}, not 'dpop+jwt'.", 'Set "typ": "dpop+jwt".')
+        raise _fail(f"The proof's typ is {shown(header.get('typ'))}, not 'dpop+jwt'.", 'Set "typ": "dpop+jwt".')
     if header.get("alg") not in dpop.ALGORITHMS:
-        raise _fail(f"The proof's alg {header.get('alg')!r} is not allowed.",
+        raise _fail(f"The proof's alg {shown(header.get('alg'))} is not allowed.",
                     f"Sign with one of {', '.join(dpop.ALGORITHMS)}.")
     key = _public_key(header.get("jwk"))
     try:
@@ -84,20 +91,28 @@ def _public_key(jwk: object) -> ECKey | RSAKey:
         raise _fail("The proof's jwk contains private key material.",
                     "Send only the public members of the key; the private key must never leave the client.")
     try:
-        return {"EC": ECKey, "RSA": RSAKey}[jwk.get("kty")].import_key(jwk)
+        key = {"EC": ECKey, "RSA": RSAKey}[jwk.get("kty")].import_key(jwk)
     except (KeyError, JoseError, ValueError, TypeError):
         raise _fail("The proof's jwk is not a usable EC or RSA public key.", "Send an EC (P-256/384/521) or RSA key.")
+    if not strong_enough(key):
+        raise _fail(f"The proof's RSA key is shorter than {MIN_RSA_BITS} bits.", f"Use an RSA key of at least "
+                    f"{MIN_RSA_BITS} bits, or an EC key.")
+    return key
+
+
+def strong_enough(key: ECKey | RSAKey) -> bool:
+    return not isinstance(key, RSAKey) or key.raw_value.key_size >= MIN_RSA_BITS
 
 
 def _check_claims(claims: dict, method: str, url: str, access_token: str | None) -> None:
     if not isinstance(claims.get("jti"), str) or not claims["jti"]:
         raise _fail("The proof has no jti.", "Give every proof a unique jti (e.g. a UUID).")
     if claims.get("htm") != method.upper():
-        raise _fail(f"The proof's htm {claims.get('htm')!r} does not match the request method {method.upper()}.",
+        raise _fail(f"The proof's htm {shown(claims.get('htm'))} does not match the request method {method.upper()}.",
                     "Make a new proof for each request with htm set to its HTTP method.")
     expected_htu = dpop.htu(url)
     if not isinstance(claims.get("htu"), str) or dpop.htu(claims["htu"]) != expected_htu:
-        raise _fail(f"The proof's htu {claims.get('htu')!r} does not match the request URL {expected_htu}.",
+        raise _fail(f"The proof's htu {shown(claims.get('htu'))} does not match the request URL {expected_htu}.",
                     "Set htu to the request URL without query and fragment.")
     iat = claims.get("iat")
     now = time.time()

@@ -9,7 +9,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from mock_platform.helseid import keys as helseid_keys
-from mock_platform.security.proofs import CLOCK_LEEWAY
+from mock_platform.security.proofs import CLOCK_LEEWAY, shown
 
 
 @dataclass
@@ -30,10 +30,10 @@ def verify_access_token(token: str, storage, *, issuer: str, audience: str) -> d
                          "Send the access_token from the HelseID token response unchanged.")
     if header.get("alg") != helseid_keys.ALG:
         # alg "none" and HMAC algorithms are refused here, before any key is chosen.
-        raise TokenError(f"The access token's alg {header.get('alg')!r} is not accepted.",
+        raise TokenError(f"The access token's alg {shown(header.get('alg'))} is not accepted.",
                          f"Use tokens issued by HelseID ({helseid_keys.ALG}); never accept alg none.")
     if header.get("typ") not in ("at+jwt", "JWT"):
-        raise TokenError(f"The token's typ {header.get('typ')!r} is not an access token.",
+        raise TokenError(f"The token's typ {shown(header.get('typ'))} is not an access token.",
                          "Send an access token (typ at+jwt), not an ID token or assertion.")
     try:
         claims = jwt.decode(token, helseid_keys.verification_keys(storage), algorithms=[helseid_keys.ALG]).claims
@@ -46,11 +46,11 @@ def verify_access_token(token: str, storage, *, issuer: str, audience: str) -> d
 
 def _check_claims(claims: dict, issuer: str, audience: str) -> None:
     if claims.get("iss") != issuer:
-        raise TokenError(f"The token's issuer {claims.get('iss')!r} is not {issuer}.",
+        raise TokenError(f"The token's issuer {shown(claims.get('iss'))} is not {issuer}.",
                          f"Get tokens from the sandbox HelseID at {issuer}.")
     aud = claims.get("aud")
     if audience not in (aud if isinstance(aud, list) else [aud]):
-        raise TokenError(f"The token's audience {aud!r} does not include {audience}.",
+        raise TokenError(f"The token's audience {shown(aud)} does not include {audience}.",
                          f"Request a scope of this API ({audience}/...) so the token is issued for it.")
     now = time.time()
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")

@@ -191,3 +191,16 @@ def test_dpop_nonce_at_the_api_is_handled_by_the_client(tmp_path) -> None:
             assert client.get(_url(platform)).status_code == 404
             assert client.get(_url(platform)).status_code == 404   # the remembered nonce is reused
     assert seen == [200, 400, 200, 401, 404, 404]
+
+
+@pytest.mark.parametrize("htu", ["http://x/€/😀", "http://x/\r\nSet-Cookie: a=b", "http://x/" + "a" * 5000])
+def test_hostile_claims_in_a_proof_are_refused_cleanly(caller, htu: str) -> None:
+    """Attacker-controlled values echoed in the answer never break it (no 500, no header injection)."""
+    platform, auth, token, client = caller
+    key = auth.dpop_key
+    claims = {"jti": str(uuid.uuid4()), "htm": "GET", "htu": htu, "iat": int(time.time()), "ath": dpop.ath(token)}
+    proof = jwt.encode({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop.public_jwk(key)}, claims, key)
+    response = _get(client, _url(platform), token, proof)
+    assert response.status_code == 401, response.text
+    assert "set-cookie" not in response.headers
+    assert len(response.headers["WWW-Authenticate"]) < 1000

@@ -212,3 +212,19 @@ def test_registration_refuses_a_real_looking_organisation(secure_platform: Secur
         "organisation": "974760673"})
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["organisation"]
+
+
+@pytest.mark.filterwarnings("ignore:Key size should be")   # the weak key is the point of this test
+def test_registration_refuses_a_short_rsa_key(secure_platform: SecurePlatform) -> None:
+    from joserfc.jwk import RSAKey
+    weak = RSAKey.generate_key(1024, private=True, auto_kid=False)
+    response = HTTP.post(f"{secure_platform.issuer}/admin/clients", json={
+        "client_name": "weak", "jwk": weak.as_dict(private=False), "scopes": READ, "organisation": ORG_OSLO})
+    assert response.status_code == 400
+    assert "2048" in response.json()["issue"][0]["details"]["text"]
+
+
+def test_rsa_client_key_works(secure_platform: SecurePlatform) -> None:
+    config = secure_platform.register(key_kind="RSA")
+    with httpx.Client(verify=TLS, auth=HelseIdAuth(config)) as client:
+        assert client.get(f"{secure_platform.fhir()}/Patient/none").status_code == 404
