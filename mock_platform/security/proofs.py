@@ -105,8 +105,9 @@ def strong_enough(key: ECKey | RSAKey) -> bool:
 
 
 def _check_claims(claims: dict, method: str, url: str, access_token: str | None) -> None:
-    if not isinstance(claims.get("jti"), str) or not claims["jti"]:
-        raise _fail("The proof has no jti.", "Give every proof a unique jti (e.g. a UUID).")
+    if not isinstance(claims.get("jti"), str) or not 0 < len(claims["jti"]) <= 256:
+        raise _fail("The proof has no jti (or one longer than 256 characters).",
+                    "Give every proof a unique jti (e.g. a UUID).")
     if claims.get("htm") != method.upper():
         raise _fail(f"The proof's htm {shown(claims.get('htm'))} does not match the request method {method.upper()}.",
                     "Make a new proof for each request with htm set to its HTTP method.")
