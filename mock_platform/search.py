@@ -31,6 +31,7 @@ def parse(tenant: str, rtype: str, args: MultiDict) -> Search:
     info = registry()[rtype]
     query = Query(tenant, rtype)
     search = Search(query)
+    indexed: list[_IndexClause] = []
     for key in args:
         name, _, modifier = key.partition(":")
         values = args.getlist(key)
@@ -47,12 +48,36 @@ def parse(tenant: str, rtype: str, args: MultiDict) -> Search:
                 raise _bad(key, f"The modifier ':{modifier}' is not supported.",
                            f"Search with {name}=... without a modifier (see the CapabilityStatement).")
             for value in values:
-                query.where.append(_clause(tenant, rtype, info.params[name], value, key))
+                indexed.append(_clause(info.params[name], value, key))
         else:
             supported = ", ".join([*COMMON_PARAMS, *info.params, *RESULT_PARAMS[:5]])
             raise _bad(key, f"Unknown search parameter '{key}' for {rtype}.",
                        f"Supported for {rtype}: {supported}.")
+    query.where[:0] = _assemble(tenant, rtype, indexed)
     return search
+
+
+@dataclass
+class _IndexClause:
+    rank: int            # which clause drives the query: references, then tokens, then dates
+    table: str           # "tokens t" or "dates d"
+    condition: str       # over the alias, with '?' placeholders
+    args: list
+
+
+def _assemble(tenant: str, rtype: str, clauses: list[_IndexClause]) -> list[tuple[str, list]]:
+    """The most selective clause drives the query through its index (IN); the others are checked
+    per candidate (EXISTS on the owner index), so no clause ever materialises a large list."""
+    out = []
+    for position, clause in enumerate(sorted(clauses, key=lambda c: c.rank)):
+        alias = clause.table[-1]
+        if position == 0:
+            out.append((f"r.id IN (SELECT {alias}.id FROM {clause.table} WHERE {alias}.tenant=? AND {alias}.type=? "
+                        f"AND {clause.condition})", [tenant, rtype, *clause.args]))
+        else:
+            out.append((f"EXISTS (SELECT 1 FROM {clause.table} WHERE {alias}.tenant=r.tenant AND {alias}.type=r.type "
+                        f"AND {alias}.id=r.id AND {clause.condition})", list(clause.args)))
+    return out
 
 
 def _result_param(search: Search, rtype: str, name: str, values: list[str]) -> None:
@@ -122,9 +147,9 @@ def _revinclude(value: str) -> tuple[str, str]:
     return source, param
 
 
-def _clause(tenant: str, rtype: str, param: SearchParam, value: str, key: str) -> tuple[str, list]:
+def _clause(param: SearchParam, value: str, key: str) -> _IndexClause:
     if param.type == "date":
-        return _date_clause(tenant, rtype, param.name, value, key)
+        return _date_clause(param.name, value, key)
     options, args = [], []
     for one in value.split(","):
         if param.type == "token":
@@ -157,9 +182,8 @@ def _clause(tenant: str, rtype: str, param: SearchParam, value: str, key: str) -
             args.append(one.lower().replace("%", "").replace("_", "") + "%")
     if not options:
         raise _bad(key, f"The parameter {key} has no value.", f"Give a value, e.g. {key}=system|code.")
-    sql = ("r.id IN (SELECT t.id FROM tokens t WHERE t.tenant=? AND t.type=? AND t.param=? "
-           f"AND ({' OR '.join(options)}))")
-    return sql, [tenant, rtype, param.name, *args]
+    return _IndexClause(0 if param.type == "reference" else 1, "tokens t",
+                        f"t.param=? AND ({' OR '.join(options)})", [param.name, *args])
 
 
 def _parse_date(value: str, key: str) -> tuple[str, float, float]:
@@ -184,11 +208,11 @@ def _range_args(kind: str, lo: float, hi: float) -> list[float]:
     return [lo if c == "l" else hi for c in kind]
 
 
-def _date_clause(tenant: str, rtype: str, name: str, value: str, key: str) -> tuple[str, list]:
+def _date_clause(name: str, value: str, key: str) -> _IndexClause:
     prefix, lo, hi = _parse_date(value, key)
     cond, kind = _RANGE_SQL[prefix]
-    return (f"r.id IN (SELECT d.id FROM dates d WHERE d.tenant=? AND d.type=? AND d.param=? AND {cond})",
-            [tenant, rtype, name, *_range_args(kind, lo, hi)])
+    cond = cond.replace("lo", "d.lo").replace("hi", "d.hi")
+    return _IndexClause(2, "dates d", f"d.param=? AND {cond}", [name, *_range_args(kind, lo, hi)])
 
 
 def _date_clause_point(value: str) -> tuple[str, list]:

@@ -61,13 +61,13 @@ CREATE TABLE IF NOT EXISTS tokens (
     system TEXT, value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tokens_lookup ON tokens (tenant, type, param, value);
-CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (tenant, type, id);
+CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (tenant, type, id, param);
 CREATE TABLE IF NOT EXISTS dates (
     tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
     lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dates_lookup ON dates (tenant, type, param, lo);
-CREATE INDEX IF NOT EXISTS dates_owner ON dates (tenant, type, id);
+CREATE INDEX IF NOT EXISTS dates_owner ON dates (tenant, type, id, param);
 CREATE TABLE IF NOT EXISTS blocks (
     tenant TEXT NOT NULL, consent TEXT NOT NULL, patient TEXT NOT NULL, actor_kind TEXT NOT NULL,
     actor_value TEXT NOT NULL, classes TEXT, refs TEXT
