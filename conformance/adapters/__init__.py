@@ -64,10 +64,11 @@ class PythonAdapter:
 class HttpAdapter:
     """POSTs each step to the vendor's test-control URL and reads the answer from the response."""
 
-    def __init__(self, url: str, timeout: float = 10.0, client: httpx.Client | None = None) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, client: httpx.Client | None = None,
+                 event_hooks: dict | None = None) -> None:
         self.url = url
         self.timeout = timeout
-        self._client = client or httpx.Client(timeout=timeout, verify=tls_context())
+        self._client = client or httpx.Client(timeout=timeout, verify=tls_context(), event_hooks=event_hooks)
 
     def perform(self, step: dict, timeout: float | None = None) -> dict:
         validate_step(step)
@@ -93,9 +94,10 @@ class HttpAdapter:
         self._client.close()
 
 
-def load_adapter(spec: str) -> PythonAdapter | HttpAdapter:
+def load_adapter(spec: str, event_hooks: dict | None = None) -> PythonAdapter | HttpAdapter:
+    """event_hooks: httpx hooks for the HTTP adapter (the suite records evidence with them)."""
     if spec.startswith(("http://", "https://")):
-        return HttpAdapter(spec)
+        return HttpAdapter(spec, event_hooks=event_hooks)
     if spec.startswith("python:"):
         return PythonAdapter.from_spec(spec)
     raise ValueError(f"unknown adapter spec {spec!r}: use python:module:Class or an http(s) URL")

@@ -73,21 +73,27 @@ def cohort_patient(ground_truth: GroundTruth, index: int) -> CohortPatient:
     return CohortPatient(patient["id"], fnr, patient)
 
 
+def _evidence_hooks(config: pytest.Config) -> dict:
+    """The plugin's evidence recorder (--evidence): steps and platform queries become evidence."""
+    annotator = config.pluginmanager.get_plugin("sandkasse-annotator")
+    return annotator.evidence.hooks() if annotator else {}
+
+
 @pytest.fixture(scope="session")
-def sandbox(platform_url: str, platform_admin_url: str | None, client_config_path):
+def sandbox(platform_url: str, platform_admin_url: str | None, client_config_path, pytestconfig):
     admin = platform_admin_url or "{0.scheme}://{0.netloc}".format(urlsplit(platform_url))
     auth = None
     if client_config_path:
         from conformance.auth import HelseIdAuth, HelseIdClientConfig
         auth = HelseIdAuth(HelseIdClientConfig.load(client_config_path))
-    platform = SandboxPlatform(platform_url, admin, auth)
+    platform = SandboxPlatform(platform_url, admin, auth, _evidence_hooks(pytestconfig))
     yield platform
     platform.close()
 
 
 @pytest.fixture(scope="session")
-def driver(adapter_spec: str, sandbox: SandboxPlatform) -> Driver:
-    return Driver(load_adapter(adapter_spec), sandbox)
+def driver(adapter_spec: str, sandbox: SandboxPlatform, pytestconfig) -> Driver:
+    return Driver(load_adapter(adapter_spec, _evidence_hooks(pytestconfig)), sandbox)
 
 
 @pytest.fixture(scope="session")

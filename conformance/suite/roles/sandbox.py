@@ -40,14 +40,16 @@ class LoggedRequest:
 
 
 class SandboxPlatform:
-    def __init__(self, platform_url: str, admin_url: str, auth: httpx.Auth | None = None) -> None:
+    def __init__(self, platform_url: str, admin_url: str, auth: httpx.Auth | None = None,
+                 event_hooks: dict | None = None) -> None:
         self.platform_url = platform_url.rstrip("/")
         path = urlsplit(self.platform_url).path.strip("/").split("/")
         self.tenant = path[-2] if len(path) >= 2 and path[-1] == "fhir" else path[-1]
         # The suite's own HelseID client (--client-config), when the platform enforces HelseID.
         self.admin = httpx.Client(base_url=f"{admin_url.rstrip('/')}/admin/tenants/{self.tenant}/", timeout=15.0,
-                                  auth=auth, verify=tls_context())
+                                  auth=auth, verify=tls_context(), event_hooks=event_hooks)
         self.fhir = httpx.Client(base_url=self.platform_url + "/", timeout=15.0, auth=auth, verify=tls_context(),
+                                 event_hooks=event_hooks,
                                  headers={"Accept": "application/fhir+json"})
 
     def close(self) -> None:
