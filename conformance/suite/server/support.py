@@ -163,12 +163,13 @@ def body(response: httpx.Response, what: str) -> dict:
     return data
 
 
-def search_all(client: httpx.Client, rtype: str, query: dict) -> tuple[list[dict], list[dict], int]:
-    """Run a search and follow every `next` link. Returns (matches, includes, pages)."""
+def search_all(client: httpx.Client, rtype: str, query: dict) -> tuple[list[dict], list[dict], list[int]]:
+    """Run a search and follow every `next` link. Returns (matches, includes, matches per page)."""
     what = f"GET {rtype}?{httpx.QueryParams(query)}"
     response = client.get(rtype, params=query)
     matches: list[dict] = []
     includes: list[dict] = []
+    page_sizes: list[int] = []
     pages = 0
     seen_urls: set[str] = set()
     while True:
@@ -182,13 +183,15 @@ def search_all(client: httpx.Client, rtype: str, query: dict) -> tuple[list[dict
         if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "searchset":
             fail(f"{what} returned a {bundle.get('resourceType')!r} of type {bundle.get('type')!r}, "
                  "not a searchset Bundle.", "Answer searches with a Bundle of type searchset.")
+        before = len(matches)
         for entry in bundle.get("entry", []):
             mode = entry.get("search", {}).get("mode", "match")
             resource = entry.get("resource") or {}
             (matches if mode == "match" else includes if mode == "include" else []).append(resource)
+        page_sizes.append(len(matches) - before)
         next_url = next((link.get("url") for link in bundle.get("link", []) if link.get("relation") == "next"), None)
         if not next_url:
-            return matches, includes, pages
+            return matches, includes, page_sizes
         if next_url in seen_urls or pages >= MAX_PAGES:
             fail(f"{what}: the `next` links loop (page {pages} points back to {next_url}).",
                  "Make each `next` link point to the following page and leave it out on the last page.")
