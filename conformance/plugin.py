@@ -242,7 +242,7 @@ def build_report(config: pytest.Config, started: str, finished: str, outcomes: l
             id=req.id, title=req.title, level=req.level, status=status,
             tests=sorted(o.nodeid for o in ran), message=message,
             fix=(failed[0].fix or req.fix) if failed else None,
-            **_known(RequirementResult, area=req.area,
+            **_known(RequirementResult, area=req.report_area or req.area,
                      evidence=_evidence(evidence_dir, failed) if failed and evidence_dir else [])))
     return Report(target=config.getoption("--target-url") or config.getoption("--platform-url"),
                   suite_version=__version__, started=started, finished=finished, requirements=results,

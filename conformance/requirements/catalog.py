@@ -15,6 +15,7 @@ from functools import cache
 from importlib.resources import files
 
 LEVELS = ("SHALL", "SHOULD", "MAY")
+REPORT_AREAS = ("exchange", "integration", "security", "privacy", "patient-safety")
 ROLES = ("server", "producer", "consumer", "all")   # "all": applies whatever role is verified
 DECLARED = "declared"
 
@@ -33,6 +34,7 @@ class Requirement:
     tags: tuple[str, ...] = field(default_factory=tuple)
     controls: tuple[str, ...] = field(default_factory=tuple)   # C1–C17 of security-and-marketplace
     ros: tuple[str, ...] = field(default_factory=tuple)        # ROS risk ids
+    report_area: str = ""   # exchange | integration | security | privacy | patient-safety (report §2.4 item 4)
 
     @property
     def declared(self) -> bool:
@@ -72,13 +74,16 @@ def load_catalog() -> dict[str, Requirement]:
                     text=entry["text"], source=entry["source"], verified_by=tuple(entry["verified_by"]),
                     fix=entry["fix"], area=data.get("area", name.removesuffix(".toml")),
                     tags=tuple(entry.get("tags", ())), controls=tuple(entry.get("controls", ())),
-                    ros=tuple(str(r) for r in entry.get("ros", ())))
+                    ros=tuple(str(r) for r in entry.get("ros", ())),
+                    report_area=entry.get("report_area", data.get("report_area", "")))
             except KeyError as missing:
                 raise ValueError(f"{name}: requirement {entry.get('id', '?')} lacks {missing}") from None
             if req.id in catalog:
                 raise ValueError(f"{name}: requirement {req.id} is defined twice")
             if req.level not in LEVELS:
                 raise ValueError(f"{name}: {req.id} has level {req.level!r}, expected one of {LEVELS}")
+            if req.report_area and req.report_area not in REPORT_AREAS:
+                raise ValueError(f"{name}: {req.id} has report_area {req.report_area!r}, expected one of {REPORT_AREAS}")
             if req.role not in ROLES:
                 raise ValueError(f"{name}: {req.id} has role {req.role!r}, expected one of {ROLES}")
             catalog[req.id] = req
