@@ -74,4 +74,6 @@ def build_command(config_path: Path, report_dir: Path | None = None, extra: list
 
 def run(args: argparse.Namespace) -> int:
     code = subprocess.call(build_command(args.config, args.report_dir, args.pytest_args))
-    return {0: 0, 1: 1}.get(code, 2)   # pytest: 2 interrupted, 3 internal, 4 usage, 5 nothing selected
+    if code == 5:
+        raise UsageError(f"{args.config}: no test was selected; check roles, requirements and the pytest arguments")
+    return {0: 0, 1: 1}.get(code, 2)   # pytest: 2 interrupted, 3 internal, 4 usage (it said why on stderr)
