@@ -56,7 +56,12 @@ def run() -> dict:
                 "intake": lambda rng: ("POST", base, _news2_bundle(rng.choice(patients), rng)),
             }
             for name, make in scenarios.items():
+                cpu_before = _cpu_seconds(server.pid)
                 result = asyncio.run(_load(url, make, CONCURRENCY, SECONDS))
+                cpu = _cpu_seconds(server.pid) - cpu_before
+                # CPU the platform spent per request: what the machine could serve per core if the
+                # platform had it to itself (a figure that does not depend on other load).
+                result["server_cpu_ms_per_req"] = round(cpu / max(result["requests"], 1) * 1000, 2)
                 figures |= {f"{name}_{k}": v for k, v in result.items()}
             return figures
         finally:
@@ -78,6 +83,23 @@ def _start(database: Path) -> tuple[subprocess.Popen, str]:
             break
     server.kill()
     raise RuntimeError("the platform did not start")
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of a process and its children (the gunicorn workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def _news2_bundle(patient: str, rng: random.Random) -> bytes:

@@ -371,7 +371,7 @@ class SqlStorage:
                                  "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
                                  "body=excluded.body",
                            (tenant, write.rtype, write.rid, version, recorded, epoch, int(deleted), source, patient, text))
-                self._reindex(conn, tenant, write, deleted)
+                self._reindex(conn, tenant, write, deleted, fresh=current is None)
                 stored = Stored(body, version, recorded, deleted, source, patient)
                 outcomes.append(Outcome(stored, "204 No Content" if deleted else
                                         "201 Created" if current is None or current.deleted else "200 OK"))
@@ -387,11 +387,12 @@ class SqlStorage:
             self._audit(conn, tenant, actor, audit, recorded, epoch)
         return seq, outcomes
 
-    def _reindex(self, conn, tenant: str, write: Write, deleted: bool) -> None:
+    def _reindex(self, conn, tenant: str, write: Write, deleted: bool, fresh: bool) -> None:
         key = (tenant, write.rtype, write.rid)
-        self._exec(conn, "DELETE FROM tokens WHERE tenant=? AND type=? AND id=?", key)
-        self._exec(conn, "DELETE FROM dates WHERE tenant=? AND type=? AND id=?", key)
-        if write.rtype == "Consent":
+        if not fresh:   # a resource never stored before has no index rows to replace
+            self._exec(conn, "DELETE FROM tokens WHERE tenant=? AND type=? AND id=?", key)
+            self._exec(conn, "DELETE FROM dates WHERE tenant=? AND type=? AND id=?", key)
+        if write.rtype == "Consent" and not fresh:
             self._exec(conn, "DELETE FROM blocks WHERE tenant=? AND consent=?", (tenant, f"Consent/{write.rid}"))
         if deleted or write.index is None:
             return
