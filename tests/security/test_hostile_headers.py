@@ -32,7 +32,7 @@ _jwt_like = st.builds(lambda h, c, sig: f"{_b64(h)}.{_b64(c)}.{sig}",
                                       _json_values, max_size=6),
                       st.text(alphabet="abcXYZ019-_", max_size=20))
 
-_settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_settings = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_settings
