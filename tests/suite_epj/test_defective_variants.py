@@ -1,6 +1,8 @@
 """Proving the suite: the reference EPJ passes every producer and consumer requirement, and each
 defective variant (one defect switched on) fails exactly the requirements defects.yaml lists,
-with a message that names the defect."""
+with a message that names the defect.
+
+Every run has its own bridge, EPJ and ports, so the variants spread over xdist workers freely."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +12,6 @@ import pytest
 from conformance.reference_epj import Defect, defect_catalog
 from conformance.requirements import load_catalog
 from tests.suite_epj.harness import run_variant
-
-pytestmark = pytest.mark.xdist_group("epj-variants")
 
 ROLE_PREFIX = {"producer": "SK-PROD-", "consumer": "SK-CONS-"}
 
