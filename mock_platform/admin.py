@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from conformance.validator import Issue, operation_outcome
 from mock_platform import faults, intake, rules, security
 from mock_platform.errors import FhirError, fhir_response
+from mock_platform.searchparams import index
 from mock_platform.storage import Actor
 from mock_platform.tenancy import storage, tenant_row
 
@@ -143,6 +144,20 @@ def seed_lines(tenant: str, actor: Actor, lines: Iterable[str]) -> tuple[int, li
             issues += [Issue(i.severity, i.code, f"Line {number}: {i.message}", i.expression, i.rule, i.fix)
                        for i in error.issues]
     return loaded, issues
+
+
+@bp.post("/tenants/<tenant>/rebuild")
+def rebuild_tenant(tenant: str) -> Response:
+    """Replay the tenant's events into fresh projections (what the information services serve)."""
+    _authorize(tenant)
+    tenant_row(tenant)
+    replayed = storage().rebuild_projections(tenant, _derive)
+    return _json({"id": tenant, "events_replayed": replayed})
+
+
+def _derive(resource: dict, resolve) -> tuple:
+    blocks = rules.blocks_of(resource, resolve) if resource.get("resourceType") == "Consent" else []
+    return index(resource), blocks
 
 
 @bp.get("/tenants/<tenant>/faults")

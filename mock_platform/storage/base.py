@@ -403,6 +403,47 @@ class SqlStorage:
                      _dumps(list(b.classes)) if b.classes is not None else None,
                      _dumps(list(b.refs)) if b.refs is not None else None) for b in write.blocks])
 
+    def rebuild_projections(self, tenant: str, derive: Callable[[dict, Callable[[str], dict | None]],
+                                                                tuple[IndexRows, list[Block]]]) -> int:
+        """Throw the tenant's projections away and replay its events into them: the information
+        services are derived from the hendelseslager alone. `derive(resource, resolve)` gives a
+        resource's index rows and sperring blocks. Returns the number of events replayed."""
+        with self._conn() as conn, self._write(conn):
+            for table in ("resources", "history", "tokens", "dates", "blocks"):
+                self._exec(conn, f"DELETE FROM {table} WHERE tenant=?", (tenant,))
+            rows = self._exec(conn, "SELECT seq, recorded, body FROM events WHERE tenant=? ORDER BY seq",
+                              (tenant,)).fetchall()
+            state: dict[str, dict] = {}
+            for seq, recorded, body in rows:
+                epoch = datetime.fromisoformat(recorded.replace("Z", "+00:00")).timestamp()
+                for change in json.loads(body)["changes"]:
+                    key = f"{change['type']}/{change['id']}"
+                    deleted = change["method"] == "DELETE"
+                    resource = change["resource"]
+                    if deleted:
+                        meta = dict(state.get(key, {}).get("meta", {}))
+                        meta.update(versionId=str(change["version"]), lastUpdated=recorded)
+                        resource = {"resourceType": change["type"], "id": change["id"], "meta": meta}
+                    source = resource["meta"].get("source", "").removeprefix(SOURCE_PREFIX) or None
+                    if deleted:
+                        resource["meta"]["source"] = SOURCE_PREFIX + (source or "")
+                    text = _dumps(resource)
+                    args = (tenant, change["type"], change["id"], change["version"], recorded)
+                    self._exec(conn, "INSERT INTO history VALUES (?,?,?,?,?,?,?,?,?,?)",
+                               (*args, int(deleted), seq, source, change["patient"], text))
+                    self._exec(conn, "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?) "
+                                     "ON CONFLICT (tenant, type, id) DO UPDATE SET version=excluded.version, "
+                                     "last_updated=excluded.last_updated, updated_epoch=excluded.updated_epoch, "
+                                     "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
+                                     "body=excluded.body",
+                               (*args, epoch, int(deleted), source, change["patient"], text))
+                    write = Write(change["method"], change["type"], change["id"], None if deleted else resource)
+                    if not deleted:
+                        write.index, write.blocks = derive(resource, lambda ref: state.get(ref))
+                    self._reindex(conn, tenant, write, deleted, fresh=key not in state)
+                    state[key] = resource
+        return len(rows)
+
     def wait_for_events(self, tenant: str, since: int, timeout: float) -> None:
         """Block until the tenant has an event after `since` or the timeout ends.
 

@@ -76,3 +76,26 @@ def test_history_is_never_lost(api) -> None:
     feed = api.events()
     assert [c["method"] for e in feed["events"] for c in e["changes"] if c["type"] == "Observation"] == \
         ["PUT", "PUT", "PUT", "DELETE"]
+
+
+def test_projections_are_rebuilt_from_the_events_alone(api) -> None:
+    from tests.mock_platform.fhir import ORG_B, organization, sperring
+    assert api.transaction(bundle(organization("org-b", ORG_B))).status_code == 200
+    assert api.transaction(bundle(patient("p1"), observation("o1", "p1"), observation("o2", "p1"))).status_code == 200
+    assert api.put("Observation/o1", observation("o1", "p1", value=91)).status_code == 200
+    assert api.http.delete("Observation/o2").status_code == 204
+    assert api.transaction(bundle(sperring("s1", "p1", {"reference": "Organization/org-b"},
+                                           classes=["Observation"]))).status_code == 200
+    blocked = api.as_("epj-b", ORG_B)
+
+    def snapshot() -> dict:
+        return {"search": api.get("Observation", patient="p1", code="8867-4", date="ge2025-01-01").json()["entry"],
+                "o1": api.get("Observation/o1").json(), "o2": api.get("Observation/o2").status_code,
+                "history": [e.get("resource") for e in api.get("Observation/_history").json()["entry"]],
+                "blocked": blocked.get("Observation/o1").status_code}
+
+    before = snapshot()
+    assert before["blocked"] == 403 and before["o2"] == 410
+    rebuilt = api.admin("POST", "/tenants/0301/rebuild")
+    assert rebuilt.status_code == 200 and rebuilt.json()["events_replayed"] == 5
+    assert snapshot() == before
