@@ -3,6 +3,7 @@ transport and a development issuer for platforms without HelseID in front.
 """
 from __future__ import annotations
 
+import math
 import ssl
 import time
 import uuid
@@ -48,13 +49,21 @@ class EpjAuth(HelseIdAuth):
         purpose = None if role == "consumer" and config.has(Defect.NO_PURPOSE_OF_USE) else "TREAT"
         super().__init__(client, purpose_of_use=purpose)
         self._first_proof: str | None = None
+        self._stale = role == "producer" and config.has(Defect.STALE_TOKEN)
+        if self._stale and config.helseid is None:
+            list(self._fetch_token())      # the defect: one login at start-up, kept for good
+
+    def _token_valid(self) -> bool:
+        if self._stale and self._token is not None:
+            return True                    # the defect: never looks at the token's expiry
+        return super()._token_valid()
 
     def _fetch_token(self):
         if self.epj.helseid is not None:
             yield from super()._fetch_token()
             return
         # Development issuer: the claims HelseID would put in the token, signed by the EPJ itself.
-        now = int(time.time())
+        now = math.ceil(time.time())     # whole seconds, never earlier than now: exp >= now + lifetime
         claims = {"iss": DEV_ISSUER, "aud": self.config.scopes[0].split("/")[0],
                   "client_id": self.config.client_id, "scope": list(self.config.scopes),
                   "iat": now, "nbf": now, "exp": now + self.epj.token_lifetime, "jti": str(uuid.uuid4()),

@@ -30,6 +30,7 @@ class Defect(StrEnum):
     REUSED_DPOP_PROOF = "reused-dpop-proof"
     WRONG_SCOPE = "wrong-scope"
     WRONG_AUDIENCE = "wrong-audience"
+    STALE_TOKEN = "stale-token"
     RESEND_DUPLICATES = "resend-duplicates"
     UPDATE_WITHOUT_IF_MATCH = "update-without-if-match"
     UPDATE_AS_NEW = "update-as-new"

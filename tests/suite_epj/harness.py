@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mock_platform import start_in_thread
 from tests.suite_epj.platform_bridge import PlatformBridge
 
 TENANT = "0301"
+TOKEN_LIFETIME = 2   # seconds: short, so that a token kept past its expiry shows in a short run
 MODULES = {"producer": "conformance.suite.roles.test_producer",
            "consumer": "conformance.suite.roles.test_consumer"}
 
@@ -58,15 +60,19 @@ def run_variant(platform_app, cohort: Path, work: Path, defects: frozenset[Defec
     work.mkdir(parents=True, exist_ok=True)
     with start_in_thread(PlatformBridge(platform_app)) as platform:
         platform_url = f"{platform.url}/{TENANT}/fhir"
-        config = EpjConfig(platform_url=platform_url, cohort=cohort, defects=defects, timeout=0.5)
+        config = EpjConfig(platform_url=platform_url, cohort=cohort, defects=defects, timeout=0.5,
+                           token_lifetime=TOKEN_LIFETIME)
         with start_in_thread(create_epj(config)) as epj:
+            if Defect.STALE_TOKEN in defects:
+                time.sleep(TOKEN_LIFETIME + 0.1)   # let the token it logged in with at start-up expire
             env = {}
             if adapter == "http":
                 spec = f"{epj.url}/test-control/steps"
             else:
                 config_file = work / "epj.json"
                 config_file.write_text(json.dumps({"platform_url": platform_url, "cohort": str(cohort),
-                                                   "defects": sorted(defects), "timeout": 0.5}))
+                                                   "defects": sorted(defects), "timeout": 0.5,
+                                                   "token_lifetime": TOKEN_LIFETIME}))
                 spec = "python:conformance.reference_epj.epj:ReferenceEpj"
                 env = {CONFIG_ENV: str(config_file)}
             args = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--pyargs", *[MODULES[r] for r in roles],

@@ -83,7 +83,7 @@ class PlatformBridge:
         if not fhir:
             return self.platform_app(environ, start_response)
         tenant, rest = fhir["tenant"], fhir["rest"]
-        entry = {"method": request.method, "url": request.url, "path": rest,
+        entry = {"time": time.time(), "method": request.method, "url": request.url, "path": rest,
                  "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
                  "body": _json(body), "status": 0, "response": None}
         with self.lock:

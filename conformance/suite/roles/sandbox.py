@@ -28,6 +28,7 @@ class LoggedRequest:
     body: object
     status: int
     response: object
+    time: float | None = None  # when the platform received it (seconds since the epoch)
 
     @property
     def is_intake(self) -> bool:

@@ -379,7 +379,7 @@ def test_dpop_proofs_are_fresh_and_bound(vedtak_run, news2_run) -> None:
 
 
 @requirement("SK-PROD-007")
-def test_tokens_are_for_writing_to_the_service(vedtak_run, news2_run, services: dict) -> None:
+def test_tokens_are_valid_for_writing_to_the_service(vedtak_run, news2_run, services: dict) -> None:
     audience = services["audience"]
     need = {"EpisodeOfCare": f"{audience}/kommunale-tjenester.write",
             "Observation": f"{audience}/news2-malinger.write"}
@@ -390,6 +390,11 @@ def test_tokens_are_for_writing_to_the_service(vedtak_run, news2_run, services: 
             if audience not in (aud if isinstance(aud, list) else [aud]):
                 fail(f"The token used for the intake has audience {aud!r}, not {audience}: it was issued for "
                      f"another API.", f"Ask HelseID for the platform's scopes ({audience}/…).")
+            exp = claims.get("exp")
+            if request.time is not None and isinstance(exp, (int, float)) and exp <= request.time:
+                fail(f"{record.step['step']} reached the intake with a token that had expired "
+                     f"{request.time - exp:.0f} s before: a stale token kept past its exp.",
+                     "Renew the access token before it expires (conformance.auth.HelseIdAuth renews 30 s early).")
             granted = evidence.scopes(claims)
             for entry in request.entries():
                 scope = need.get(entry.get("resource", {}).get("resourceType"))
