@@ -78,7 +78,7 @@ class Consumer:
     # -- reading -----------------------------------------------------------------------------
 
     def _patient_id(self, fnr: str) -> str:
-        bundle = self._get("Patient", {"identifier": f"{fhir.OID_FNR}|{fnr}"}, page=1)
+        bundle = self._get("Patient", {"identifier": f"{fhir.OID_FNR}|{fnr}"})
         ids = [e["resource"]["id"] for e in bundle.get("entry", [])
                if e.get("search", {}).get("mode", "match") == "match"]
         if len(ids) != 1:
@@ -90,7 +90,7 @@ class Consumer:
         url, query, page = rtype, params, 1
         while url:
             try:
-                bundle = self._get(url, query, page)
+                bundle = self._get(url, query)
             except Unavailable:
                 if page > 1 and self.config.has(Defect.PARTIAL_AS_COMPLETE):
                     return result
@@ -109,7 +109,7 @@ class Consumer:
                 break
         return result
 
-    def _get(self, url: str, params: dict | None, page: int) -> dict:
+    def _get(self, url: str, params: dict | None) -> dict:
         empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
         try:
             response = self.client.get(url, params=params)

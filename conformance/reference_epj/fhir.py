@@ -133,8 +133,8 @@ def _observation(profile: str, code: dict, patient_ref: dict, effective: str, ca
             "effectiveDateTime": effective, **value}
 
 
-def news2_observations(m: dict, patient_ref: dict, effective: str, config: EpjConfig) -> list[dict]:
-    """The seven measurements, then the score deriving from them (fullUrls are urn:uuid)."""
+def news2_observations(m: dict, patient_ref: dict, effective: str, config: EpjConfig) -> list[tuple[str, dict]]:
+    """(fullUrl, Observation) for the seven measurements, then the score deriving from them."""
     temperature = _quantity(m["temperature"], "Cel")
     if config.has(Defect.WRONG_TEMPERATURE_UNIT):
         temperature = _quantity(round(m["temperature"] * 9 / 5 + 32, 1), "[degF]")

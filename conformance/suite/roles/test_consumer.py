@@ -9,7 +9,7 @@ import pytest
 from conformance.checks import fail, requirement
 from conformance.scenarios import load_scenario
 from conformance.suite.roles import evidence, seed
-from conformance.suite.roles.conftest import Driver, StepRecord, cohort_patient
+from conformance.suite.roles.driver import Driver, StepRecord, cohort_patient
 
 
 @dataclass
