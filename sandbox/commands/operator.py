@@ -27,9 +27,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from mock_platform.operator.records import DEV_OPERATOR_TOKEN
 from reports.signing import generate_key, private_key_pem, public_jwk, public_key_pem
-
-DEV_OPERATOR_TOKEN = "sandkasse-dev-operator"   # the same development token mock_platform.operator accepts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
