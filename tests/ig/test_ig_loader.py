@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import conformance.ig as ig
 
@@ -27,20 +29,30 @@ def test_by_type_and_examples():
     assert {e["resourceType"] for e in ig.load_examples()} >= {"Patient", "EpisodeOfCare", "Observation"}
 
 
-def test_sha256_is_a_stable_content_hash(tmp_path, monkeypatch):
+def test_sha256_is_a_stable_content_hash_whether_read_from_folder_or_tgz(tmp_path, monkeypatch):
     digest = ig.package_sha256()
     assert len(digest) == 64 and int(digest, 16) >= 0
-    # the same bytes in another folder give the same hash; one changed byte gives another
-    import shutil
-    copy = tmp_path / "package"
-    shutil.copytree(ig.package_dir(), copy)
-    monkeypatch.setattr(ig, "package_dir", lambda: copy)
-    ig.package_sha256.cache_clear()
+    examples = ig.load_examples()
+
+    def reload(folder):
+        monkeypatch.setattr(ig, "package_dir", lambda: folder)
+        for cached in (ig._files, ig.package_sha256, ig.load_examples, ig.load_package):
+            cached.cache_clear()
+
     try:
+        # no unpacked folder (as in an installed wheel): the same files come from package.tgz
+        reload(tmp_path / "absent")
+        assert ig.package_sha256() == digest
+        assert ig.load_examples() == examples
+        # the same bytes in another folder give the same hash; one changed byte gives another
+        copy = tmp_path / "package"
+        shutil.copytree(Path(ig.__file__).parent / "package", copy)
+        reload(copy)
         assert ig.package_sha256() == digest
         (copy / "package.json").write_text((copy / "package.json").read_text() + " ", encoding="utf-8")
-        ig.package_sha256.cache_clear()
+        reload(copy)
         assert ig.package_sha256() != digest
     finally:
         monkeypatch.undo()
-        ig.package_sha256.cache_clear()
+        for cached in (ig._files, ig.package_sha256, ig.load_examples, ig.load_package):
+            cached.cache_clear()
