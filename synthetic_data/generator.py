@@ -16,6 +16,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 
 from synthetic_data import clinical, identifiers, news2, registries
 from synthetic_data.fhir import (ACT_CODE, ALLERGY_CLINICAL, ALLERGY_VERIFICATION, ATC, COND_CATEGORY, COND_CLINICAL,
@@ -76,6 +77,11 @@ _DIASTOLIC = concept(LOINC, "8462-4", "Diastolic blood pressure")
 _ACVPU_CONCEPTS = {k: concept(CS_ACVPU, k, v) for k, v in _ACVPU.items()}
 _NEWS2_TOTAL = concept(CS_NEWS2, "total", "NEWS2 total score", "NEWS2")
 _COMPONENT_CODES = {name: concept(CS_NEWS2, name) for name in news2.COMPONENTS}
+
+
+@cache
+def _iplos_code(code: str, display: str) -> dict:
+    return {"coding": [coding(CS_IPLOS, code, display)], "text": display}  # shared, read-only
 
 
 def _quantity(value: float, unit: str) -> dict:
@@ -571,7 +577,7 @@ class _Builder:
             self.add({
                 "resourceType": "Observation", "id": self.new_id("Observation"), "meta": meta("sk-functional-assessment"),
                 "status": "final", "category": _SURVEY,
-                "code": {"coding": [coding(CS_IPLOS, v["kode"], v["visning"])], "text": v["visning"]},
+                "code": _iplos_code(v["kode"], v["visning"]),
                 "subject": self.subject, "effectiveDateTime": effective, "performer": [performer],
                 "valueInteger": value,
             })
