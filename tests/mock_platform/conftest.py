@@ -46,7 +46,10 @@ class Api:
         return self.http.request(method, f"{self.root}/admin{path}", **kwargs)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "platform.sqlite3")

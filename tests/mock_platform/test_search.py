@@ -6,11 +6,11 @@ import httpx
 import pytest
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
-from tests.mock_platform.conftest import Api
+from tests.mock_platform.conftest import BACKENDS, Api
 from tests.mock_platform.fhir import SURVEY, bundle, episode, observation, organization, patient
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """One loaded platform per backend for the whole module: searches do not change data."""
     if request.param == "sqlite":
