@@ -113,7 +113,10 @@ def _verified_claims(request: Request) -> dict:
     if not scheme:
         raise _unauthorized("missing-token", "The request has no access token.",
                             "Send Authorization: DPoP <access token> and a DPoP proof header.", error=None)
-    if scheme.lower() != "dpop" or not token.strip():
+    if scheme.lower() == "dpop" and not token.strip():
+        raise _unauthorized("missing-token", "The Authorization header names the DPoP scheme but carries no token.",
+                            "Send Authorization: DPoP <access token>.")
+    if scheme.lower() != "dpop":
         raise _unauthorized("dpop-scheme", f"The token was sent with the {proofs.shown(scheme, 20)} scheme; DPoP is required.",
                             "Send the token as Authorization: DPoP <token> with a DPoP proof; "
                             "Bearer tokens are not accepted.")
