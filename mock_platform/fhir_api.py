@@ -6,8 +6,9 @@ shared data is read-only for all but its source system.
 """
 from __future__ import annotations
 
-from email.utils import format_datetime
+import uuid
 from datetime import datetime
+from email.utils import format_datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
@@ -120,7 +121,7 @@ def create(tenant: str, rtype: str) -> Response:
     if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
         raise FhirError(400, Issue("error", "invalid", f"POST {rtype} needs a {rtype} resource.", "resourceType",
                                    fix=f'Send a resource with "resourceType": "{rtype}".'))
-    entry = intake.Entry(rtype, "POST", rtype, intake.uuid.uuid4().hex, resource,
+    entry = intake.Entry(rtype, "POST", rtype, uuid.uuid4().hex, resource,
                          if_none_exist=request.headers.get("If-None-Exist"))
     (outcome,) = _commit(tenant, actor, "create", [entry])
     status = 201 if outcome.status.startswith("201") else 200
