@@ -3,8 +3,9 @@
 What it checks mirrors HelseID: client authentication with private_key_jwt only, DPoP on
 every token request with the nonce exchange (first call: 400 use_dpop_nonce + DPoP-Nonce),
 tokens bound to the DPoP key (cnf.jkt). Token endpoint errors are OAuth errors
-({"error", "error_description"}, RFC 6749 §5.2) because that is what OAuth clients parse;
-the admin and test-token endpoints answer with OperationOutcomes like the rest of the platform.
+({"error", "error_description"}, RFC 6749 §5.2, what OAuth clients parse) in the same body as
+an OperationOutcome (what every sandkasse error is); the admin and test-token endpoints answer
+with plain OperationOutcomes like the rest of the platform.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from conformance.auth import dpop
-from conformance.validator import Issue
+from conformance.validator import Issue, operation_outcome
 from mock_platform.errors import FhirError
 from mock_platform.helseid import clients, issuing, keys, testtokens
 from mock_platform.security import proofs, tenants
@@ -76,10 +77,26 @@ class OAuthError(Exception):
         self.status, self.error, self.description, self.headers = status, error, description, headers or {}
 
 
+# What to do about each OAuth error, for the OperationOutcome's fix.
+_OAUTH_FIX = {
+    "use_dpop_nonce": "Repeat the request with the DPoP-Nonce header's value as `nonce` in a new DPoP proof.",
+    "invalid_dpop_proof": "Send a fresh DPoP proof (typ dpop+jwt, jwk, htm POST, htu = token endpoint, iat, jti).",
+    "invalid_client": "Authenticate with a new private_key_jwt assertion signed by the registered key.",
+    "invalid_scope": "Request only scopes the client is registered for.",
+    "invalid_request": "Correct the request as the description says.",
+    "unsupported_grant_type": "Use grant_type=client_credentials.",
+}
+
+
 @bp.errorhandler(OAuthError)
 def _oauth_error(error: OAuthError) -> Response:
+    """An OAuth error response (RFC 6749 §5.2: `error`, `error_description`, application/json)
+    that is also the project's OperationOutcome, so OAuth clients and FHIR tooling both read it."""
     current_app.logger.info("helseid token endpoint refused: %s: %s", error.error, error.description)
-    response = jsonify({"error": error.error, "error_description": error.description})
+    issue = Issue("error", "login" if error.status == 401 else "invalid", error.description,
+                  rule=f"helseid-{error.error}", fix=_OAUTH_FIX.get(error.error))
+    body = {**operation_outcome([issue]), "error": error.error, "error_description": error.description}
+    response = jsonify(body)
     response.status_code = error.status
     response.headers.update(error.headers)
     response.headers["Cache-Control"] = "no-store"
@@ -167,6 +184,21 @@ def _check_assertion(storage, client_id: str, claims: dict) -> None:
                                                 "make a new assertion with a fresh jti for every token request.")
 
 
+_TEST_TOKEN_FIELDS = {"client_id": str, "htm": str, "htu": str, "jkt": str, "scopes": list,
+                      "organisation": dict, "purpose_of_use": str, "user": dict}
+
+
+def _check_test_token_request(body: dict) -> None:
+    for name, kind in _TEST_TOKEN_FIELDS.items():
+        if body.get(name) is not None and not isinstance(body[name], kind):
+            raise _bad_request(f"{name} must be a {kind.__name__}.", expression=name,
+                               fix="See docs/security.md (broken-token service) for the request fields.")
+    if body.get("scopes") is not None and not all(isinstance(s, str) for s in body["scopes"]):
+        raise _bad_request("scopes must be a list of strings.", expression="scopes")
+    if body.get("organisation") and not all(isinstance(v, (str, type(None))) for v in body["organisation"].values()):
+        raise _bad_request("organisation.parent and .child must be organisation numbers.", expression="organisation")
+
+
 def _check_user(user: object) -> None:
     """A user token names a synthetic person: never a real-looking national identity number."""
     pid = user.get("pid") if isinstance(user, dict) else None
@@ -228,6 +260,7 @@ def test_tokens() -> Response:
         if client is None:
             raise FhirError(404, Issue("error", "not-found", f"Unknown client {body['client_id']!r}.",
                                        expression="client_id", fix="Register the client first."))
+    _check_test_token_request(body)
     user = body.get("user")
     if user is not None:
         _check_user(user)

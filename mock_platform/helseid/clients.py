@@ -41,6 +41,11 @@ def register(storage, body: dict, known_scopes: list[str]) -> RegisteredClient:
         raise RegistrationError("jwk: not a usable public key.")
     if not strong_enough(key):
         raise RegistrationError(f"jwk: RSA keys need at least {MIN_RSA_BITS} bits.")
+    for name in ("scopes", "organisations", "children"):
+        if name in body and not (isinstance(body[name], list) and all(isinstance(v, str) for v in body[name])):
+            raise RegistrationError(f"{name}: a list of strings.")
+    if not isinstance(body.get("organisation", ""), str) or not isinstance(body.get("client_id", ""), str):
+        raise RegistrationError("organisation: a string (an organisation number).")
     scopes = body.get("scopes") or []
     unknown = sorted(set(scopes) - set(known_scopes))
     if not scopes or unknown:

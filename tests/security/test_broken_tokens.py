@@ -91,3 +91,23 @@ def test_user_token_refuses_a_non_synthetic_pid(secure_platform: SecurePlatform)
                           json={"kind": "valid", "user": {"pid": "13096099915"}})
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["user.pid"]
+
+
+@pytest.mark.parametrize("body", [{"kind": "valid", "htm": 5, "htu": "http://x"}, {"kind": "valid", "organisation": "x"},
+                                  {"kind": "valid", "scopes": "a b"}, {"kind": "valid", "user": "13896099935"},
+                                  {"kind": "valid", "organisation": {"parent": ["x"]}}, ["kind"]])
+def test_malformed_test_token_requests_are_operation_outcomes(secure_platform: SecurePlatform, body) -> None:
+    response = HTTP.post(f"{secure_platform.issuer}/test-tokens", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("extra", [{"organisations": "310000000"}, {"children": "310000019"}, {"scopes": "x"},
+                                   {"organisation": ["310000000"]}, {"client_id": 5}])
+def test_malformed_registrations_are_operation_outcomes(secure_platform: SecurePlatform, extra: dict) -> None:
+    from conformance.auth import dpop
+    body = {"client_name": "x", "jwk": dpop.public_jwk(dpop.generate_key()),
+            "scopes": ["nhn:sandkasse-plattform/kommunale-tjenester.read"], "organisation": "310000000", **extra}
+    response = HTTP.post(f"{secure_platform.issuer}/admin/clients", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"

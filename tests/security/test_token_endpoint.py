@@ -52,6 +52,10 @@ def _refused(response: httpx.Response, status: int, error: str, text: str) -> No
     assert response.json()["error"] == error
     assert text in response.json()["error_description"]
     assert response.headers["Cache-Control"] == "no-store"
+    # The same body is the project's OperationOutcome, with the rule and a fix.
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert response.json()["issue"][0]["details"]["coding"][0]["code"] == f"helseid-{error}"
+    assert response.json()["issue"][0]["diagnostics"].startswith("Fix: ")
 
 
 def test_well_formed_request_gets_a_dpop_token(vendor) -> None:
