@@ -163,7 +163,7 @@ class Core:
         return None
 
     # -- walking ------------------------------------------------------------------------------
-    def validate_resource(self, obj: object, path: str, ctx: Context, expected: str | None = None) -> None:
+    def validate_resource(self, obj: object, path: str, ctx: Context) -> None:
         if not isinstance(obj, dict):
             ctx.add("error", "structure", "json-type", path, "A FHIR resource must be a JSON object.",
                     expected="a JSON object", example='{"resourceType": "Patient"}')

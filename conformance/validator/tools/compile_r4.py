@@ -81,7 +81,6 @@ def _element(el: dict, rel: str, root_is_resource: bool) -> dict:
 
 
 def compile_sd(sd: dict) -> dict:
-    name = sd["id"]
     elements = sd["snapshot"]["element"]
     is_resource = sd["kind"] == "resource"
     root = elements[0]
