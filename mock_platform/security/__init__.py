@@ -89,8 +89,10 @@ def protect_fhir_api(app, blueprint: str = "fhir") -> None:
         if req.blueprint != blueprint or (req.method == "GET" and req.path.rstrip("/").endswith("/metadata")):
             return
         args = req.view_args or {}
-        resource_type = args.get("rtype") or ("Bundle" if req.method == "POST" else None)
-        action = "read" if req.method in ("GET", "HEAD") else "write"
+        # POST [type]/_search and $validate only read; every other POST, PUT and DELETE writes.
+        reads = req.method in ("GET", "HEAD") or req.path.rstrip("/").endswith(("/_search", "/$validate"))
+        action = "read" if reads else "write"
+        resource_type = args.get("rtype") or ("Bundle" if action == "write" and req.method == "POST" else None)
         g.sandkasse_access = authorize(req, args.get("tenant", ""), resource_type, action,
                                        current_app.config["AUTH_MODE"])
 

@@ -204,3 +204,12 @@ def test_hostile_claims_in_a_proof_are_refused_cleanly(caller, htu: str) -> None
     assert response.status_code == 401, response.text
     assert "set-cookie" not in response.headers
     assert len(response.headers["WWW-Authenticate"]) < 1000
+
+
+def test_search_by_post_and_validate_need_only_a_read_scope(secure_platform: SecurePlatform) -> None:
+    auth = HelseIdAuth(secure_platform.register(scopes=READ))
+    with httpx.Client(verify=TLS, auth=auth) as client:
+        search = client.post(f"{secure_platform.fhir()}/Patient/_search", data={"identifier": "x|1"})
+        validate = client.post(f"{secure_platform.fhir()}/Patient/$validate", json={"resourceType": "Patient"})
+    assert search.status_code not in (401, 403), search.text
+    assert validate.status_code not in (401, 403), validate.text
