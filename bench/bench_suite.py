@@ -55,13 +55,15 @@ def _epj_roles(work: Path) -> dict:
     """Producer and consumer against the reference EPJ (part B's harness), when it exists."""
     try:
         from conformance.reference_epj import Defect  # noqa: F401
-        from tests.suite_epj.harness import run_variant
+        from tests.suite_epj.harness import load_cohort as load_epj_cohort, run_variant
     except ImportError:
         return {"epj_roles": "reference EPJ harness not available"}
     write_cohort(CohortSpec(size=20, seed=7), work / "epj-cohort")
     app = create_app(PlatformConfig(database=str(work / "epj-platform.sqlite3"), tenants=("0301",)))
+    load_epj_cohort(app, work / "epj-cohort")
     started = time.perf_counter()
     result = run_variant(app, work / "epj-cohort", work / "epj", frozenset(), ("producer", "consumer"))
-    return {"epj_roles_seconds": round(time.perf_counter() - started, 2),
+    ran = len({test for r in result.report["requirements"] for test in r["tests"]})
+    return {"epj_roles_seconds": round(time.perf_counter() - started, 2), "epj_roles_tests": ran,
             "epj_roles_requirements": len(result.report["requirements"]),
             "epj_roles_failed": sorted(result.failed())}
