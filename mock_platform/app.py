@@ -18,13 +18,16 @@ class PlatformConfig:
     # "helseid" enforces HelseID tokens and DPoP on every request; "off-dev" is the documented
     # development flag that switches the checks off (never for verification runs).
     auth: str = "off-dev"
+    # Bodies larger than this are refused with 413 before they are read, on every route.
+    max_body_bytes: int = 20 * 1024 * 1024
     extra: dict = field(default_factory=dict)
 
 
 def create_app(config: PlatformConfig | None = None) -> Flask:
     config = config or PlatformConfig()
     app = Flask("mock_platform")
-    app.config.update(VERSION=_version(), AUTH_MODE=config.auth, DATABASE=config.database, **config.extra)
+    app.config.update(VERSION=_version(), AUTH_MODE=config.auth, DATABASE=config.database,
+                      MAX_CONTENT_LENGTH=config.max_body_bytes, **config.extra)
     storage = open_storage(config.database)
     for tenant in config.tenants:
         storage.create_tenant(tenant, "municipality", tenant)

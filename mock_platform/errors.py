@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, json
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from conformance.validator import Issue, operation_outcome
@@ -29,7 +30,21 @@ def fhir_response(body: dict, status: int = 200, headers: dict[str, str] | None 
                     content_type=FHIR_JSON)
 
 
+class _BoundedJSONProvider(DefaultJSONProvider):
+    """Parses request bodies like the default, but a body nested too deep for the parser is
+    an ordinary parse error (ValueError), so every route's `get_json(silent=True)` refuses it
+    with a 400 instead of crashing with RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: object) -> object:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def install_error_handlers(app: Flask) -> None:
+    app.json = _BoundedJSONProvider(app)
+
     @app.errorhandler(FhirError)
     def _fhir_error(error: FhirError) -> Response:
         return fhir_response(operation_outcome(error.issues), error.status, error.headers)

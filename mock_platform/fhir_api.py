@@ -11,7 +11,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from conformance.validator import Issue, Validator, operation_outcome
 from mock_platform import audit, intake, rules, search, security
@@ -23,7 +23,6 @@ from mock_platform.tenancy import caller, storage, tenant_row
 
 bp = Blueprint("fhir", __name__, url_prefix="/<tenant>/fhir")
 
-MAX_BODY = 20 * 1024 * 1024
 
 
 def _base(tenant: str) -> str:
@@ -54,9 +53,11 @@ def _headers(stored: Stored, tenant: str) -> dict[str, str]:
 
 
 def _body() -> object:
-    if request.content_length and request.content_length > MAX_BODY:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length and request.content_length > limit:
         raise FhirError(413, Issue("error", "too-costly", "The request body is too large.",
-                                   fix="Send at most 20 MB; split large loads into several transactions."))
+                                   fix=f"Send at most {limit // (1024 * 1024)} MB; split large loads into "
+                                       "several transactions."))
     body = request.get_json(force=True, silent=True)
     if body is None:
         raise FhirError(400, Issue("error", "structure", "The body is not valid JSON.", rule="sk-platform-intake",
