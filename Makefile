@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench system-deps clean
+.PHONY: demo test bench ig system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --out out/bench
+
+# Rebuild the implementation guide's committed package from its FSH sources (needs Node and npm).
+ig:
+	bash conformance/ig/tools/build.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
