@@ -1,6 +1,7 @@
 """Run the platform on a free localhost port in a background thread (tests, demo, CLI)."""
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass
 
@@ -16,7 +17,8 @@ class RunningServer:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        scheme = "https" if getattr(self.server, "ssl_context", None) else "http"
+        return f"{scheme}://{host}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -36,8 +38,9 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def start_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+def start_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0,
+                    ssl_context: ssl.SSLContext | None = None) -> RunningServer:
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandkasse-platform", daemon=True)
     thread.start()
     return RunningServer(server, thread)

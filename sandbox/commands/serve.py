@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from pathlib import Path
 
 from sandbox.cli import UsageError
 
@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=42, help="seed of that cohort (default 42)")
     parser.add_argument("--auth", choices=("helseid", "off-dev"), default="off-dev",
                         help="helseid enforces HelseID + DPoP; off-dev is the development flag (default)")
+    parser.add_argument("--tls", choices=("valid", "self-signed", "expired", "wrong-host"),
+                        help="serve HTTPS: 'valid' with a certificate from the sandbox CA, or a deliberately "
+                             "invalid certificate, so clients can be checked to refuse it")
+    parser.add_argument("--tls-dir", type=Path, default=Path("out/tls"),
+                        help="where the sandbox CA (ca.pem) and server certificates live (default out/tls)")
     parser.set_defaults(func=run)
 
 
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed_cohort:
         _seed(app, tenants, args.seed_cohort, args.seed)
     if args.workers == 1:
-        return _serve_dev(app, args.host, args.port, tenants)
+        return _serve_dev(app, args, tenants)
     return _serve_gunicorn(config, args, tenants)
 
 
@@ -65,9 +70,15 @@ def _announce(url: str, tenants: tuple[str, ...]) -> None:
     print(f"  admin: {url}/admin/tenants", flush=True)
 
 
-def _serve_dev(app, host: str, port: int, tenants: tuple[str, ...]) -> int:
+def _serve_dev(app, args: argparse.Namespace, tenants: tuple[str, ...]) -> int:
     from mock_platform import start_in_thread
-    server = start_in_thread(app, host, port)
+    context = None
+    if args.tls:
+        from mock_platform.security import tls
+        context = tls.ssl_context(args.tls, args.tls_dir)
+    server = start_in_thread(app, args.host, args.port, ssl_context=context)
+    if args.tls:
+        print(f"TLS: {args.tls} certificate; trust the sandbox CA at {args.tls_dir / 'ca.pem'}", flush=True)
     _announce(server.url, tenants)
     try:
         server.thread.join()
@@ -90,7 +101,12 @@ def _serve_gunicorn(config, args: argparse.Namespace, tenants: tuple[str, ...]) 
             self.cfg.set("keepalive", 30)
             self.cfg.set("timeout", 120)           # long-polls of the event feed wait up to 60 s
             self.cfg.set("accesslog", None)
-            self.cfg.set("when_ready", lambda server: _announce(_bound_url(server, args.host), tenants))
+            if args.tls:
+                from mock_platform.security import tls
+                files = tls.server_certificate(args.tls, args.tls_dir)
+                self.cfg.set("certfile", str(files.cert))
+                self.cfg.set("keyfile", str(files.key))
+            self.cfg.set("when_ready", lambda server: _announce(_bound_url(server, args.host, args.tls), tenants))
 
         def load(self):
             return create_app(config)               # one app (and connection pool) per worker
@@ -99,8 +115,8 @@ def _serve_gunicorn(config, args: argparse.Namespace, tenants: tuple[str, ...]) 
     return 0
 
 
-def _bound_url(server, host: str) -> str:
+def _bound_url(server, host: str, tls: str | None) -> str:
     sock = server.LISTENERS[0].sock
-    return f"http://{host}:{sock.getsockname()[1]}"
+    return f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
 
 

@@ -89,3 +89,21 @@ def test_gunicorn_workers_share_one_postgresql(postgres_cluster) -> None:
             assert all(httpx.get(f"{base}/Patient/p1").status_code == 503 for _ in range(6))
     finally:
         _stop(process)
+
+
+@pytest.mark.parametrize("kind, trusted", [("valid", True), ("expired", False), ("self-signed", False)])
+def test_serve_tls_valid_is_trusted_with_the_sandbox_ca_and_invalid_is_refused(tmp_path: Path, kind: str,
+                                                                            trusted: bool) -> None:
+    tls_dir = tmp_path / "tls"
+    process, url, lines = _serve("--tls", kind, "--tls-dir", str(tls_dir))
+    try:
+        assert url.startswith("https://")
+        assert any(str(tls_dir / "ca.pem") in line for line in lines)
+        with httpx.Client(verify=__import__("ssl").create_default_context(cafile=str(tls_dir / "ca.pem"))) as client:
+            if trusted:
+                assert client.get(f"{url}/0301/fhir/metadata").json()["fhirVersion"] == "4.0.1"
+            else:
+                with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                    client.get(f"{url}/0301/fhir/metadata")
+    finally:
+        _stop(process)
