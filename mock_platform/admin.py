@@ -15,7 +15,9 @@ from mock_platform import faults, intake, rules, security
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import index
 from mock_platform.storage import Actor
+from mock_platform.security.operator import bearer, is_operator_token
 from mock_platform.tenancy import storage, tenant_row
+from synthetic_data.identifiers import is_synthetic_orgnr
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,8 +27,16 @@ _TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 MAX_SEED_SIZE = 10_000
 
 
-def _authorize(tenant: str | None) -> security.AccessContext:
-    return security.authorize(request, tenant or "*", None, "admin", current_app.config["AUTH_MODE"])
+def _authorize(tenant: str | None) -> None:
+    """Running the platform (tenants, seeding, faults) is the sandbox operator's job: with HelseID
+    enforcement it needs the operator's token; the development flag lets anyone in."""
+    if current_app.config["AUTH_MODE"] == "off-dev":
+        return
+    if not is_operator_token(bearer(request)):
+        raise FhirError(401, Issue("error", "login", "The admin API needs the sandbox operator's credentials.",
+                                   rule="sk-platform-admin",
+                                   fix="Send Authorization: Bearer <operator token> (the platform's OPERATOR_TOKEN)."),
+                        headers={"WWW-Authenticate": 'Bearer realm="sandkasse-operator"'})
 
 
 def _json(data: object, status: int = 200) -> Response:
@@ -58,10 +68,19 @@ def create_tenant() -> Response:
     if not isinstance(kommune, str) or not re.fullmatch(r"\d{4}", kommune):
         raise _bad(f"kommunenummer {kommune!r} is not a 4-digit municipality number.", "kommunenummer",
                    "Give the kommunenummer whose platform the tenant copies, e.g. 0301 (Oslo).")
+    organisations = body.get("organisations", [])
+    if not isinstance(organisations, list) or not all(
+            isinstance(o, str) and is_synthetic_orgnr(o) for o in organisations):
+        raise _bad("organisations must be a list of synthetic organisation numbers.", "organisations",
+                   "Give the organisation numbers whose HelseID clients may use this tenant "
+                   "(9 digits, mod-11, first digit 2 or 3), e.g. [\"312345674\"].")
     if not storage().create_tenant(tid, kind, kommune):
         raise FhirError(409, Issue("error", "duplicate", f"Tenant {tid!r} exists already.", "id",
                                    rule="sk-platform-tenant", fix="Reset it (DELETE /admin/tenants/<id>/data) or "
                                    "choose another id."))
+    if organisations:  # in HelseID mode only these organisations' clients are let in
+        security.tenants.allow_organisations(storage(), tid, organisations,
+                                             current_app.config.get("TENANT_ORGANISATIONS"))
     return _json(describe(tenant_row(tid)), 201)
 
 
@@ -87,9 +106,10 @@ def reset_tenant(tenant: str) -> Response:
 
 @bp.post("/tenants/<tenant>/seed")
 def seed_tenant(tenant: str) -> Response:
-    context = _authorize(tenant)
+    _authorize(tenant)
     row = tenant_row(tenant)
-    actor = Actor(request.args.get("source", SEED_SOURCE), context.organisation, "SYSDEV")
+    # Seeded data is the sandbox's own: its source system is the seed source, on no one's behalf.
+    actor = Actor(request.args.get("source", SEED_SOURCE), None, "SYSDEV")
     body = request.get_data()
     spec = _cohort_spec(body)
     if spec is not None:

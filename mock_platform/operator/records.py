@@ -19,7 +19,6 @@ from flask import current_app
 from reports.signing import generate_key, load_private_key, private_key_pem
 
 NS = "operator."
-DEV_OPERATOR_TOKEN = "sandkasse-dev-operator"
 DEV_ISSUER = "sandkasse marketplace operator (development)"
 VERIFIED, STALE, REVOKED, EXPIRED = "verified", "stale", "revoked", "expired"
 SESSION_COOKIE = "sandkasse_console"
@@ -49,14 +48,6 @@ def hash_key(api_key: str) -> str:
 
 
 # --- operator credentials and signing key ------------------------------------------------------
-
-def operator_token() -> str | None:
-    """OPERATOR_TOKEN from the config; in the off-dev mode a documented development token."""
-    token = current_app.config.get("OPERATOR_TOKEN")
-    if token:
-        return token
-    return DEV_OPERATOR_TOKEN if current_app.config.get("AUTH_MODE") == "off-dev" else None
-
 
 def signing_key() -> Ed25519PrivateKey | None:
     """OPERATOR_KEY_FILE (PEM, from `sandkasse operator keygen`); in off-dev mode a key generated

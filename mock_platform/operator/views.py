@@ -9,7 +9,6 @@ Three audiences, three credentials:
 """
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from flask import Response, json, redirect, render_template, request, url_for
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.operator import bp, records
+from mock_platform.security.operator import bearer, is_operator_token
 from reports import Report, to_html
 from reports.model import VERIFIED
 from reports.signing import Problem, public_jwk, sign, verify
@@ -40,20 +40,13 @@ def _invalid(message: str, expression: str, fix: str) -> FhirError:
 
 
 def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    return bearer(request)
 
 
 def _session() -> dict | None:
     """The console's session (a browser cannot send a bearer token): see console.py."""
     sid = request.cookies.get(records.SESSION_COOKIE)
     return records.session(sid) if sid else None
-
-
-def is_operator_token(given: str | None) -> bool:
-    expected = records.operator_token()
-    return bool(expected and given and hmac.compare_digest(expected.encode(), given.encode()))
 
 
 def _require_operator() -> None:

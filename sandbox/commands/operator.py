@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mock_platform.operator.records import DEV_OPERATOR_TOKEN
+from mock_platform.security.operator import DEV_OPERATOR_TOKEN
 from reports.signing import generate_key, private_key_pem, public_jwk, public_key_pem
 
 

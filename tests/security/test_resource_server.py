@@ -10,7 +10,8 @@ import pytest
 from joserfc import jwt
 
 from conformance.auth import HelseIdAuth, dpop
-from tests.security.conftest import HTTP, TLS, ORG_BERGEN, READ, WRITE, SecurePlatform, issue_text, rule_of
+from mock_platform import PlatformConfig, create_app, start_in_thread
+from tests.security.conftest import HTTP, ORG_BERGEN, ORG_OSLO, READ, TLS, WRITE, SecurePlatform, issue_text, rule_of
 
 
 @pytest.fixture()
@@ -213,3 +214,32 @@ def test_search_by_post_and_validate_need_only_a_read_scope(secure_platform: Sec
         validate = client.post(f"{secure_platform.fhir()}/Patient/$validate", json={"resourceType": "Patient"})
     assert search.status_code not in (401, 403), search.text
     assert validate.status_code not in (401, 403), validate.text
+
+
+def test_admin_api_needs_the_operator_token_in_helseid_mode(fresh_platform) -> None:
+    """The admin API runs the sandbox (tenants, faults): only the operator may use it."""
+    url = f"{fresh_platform.url}/admin/tenants"
+    refused = HTTP.post(url, json={"id": "acme-test", "kind": "vendor", "kommunenummer": "0301"})
+    assert refused.status_code == 401
+    assert refused.json()["issue"][0]["diagnostics"].startswith("Fix: Send Authorization: Bearer <operator token>")
+    wrong = HTTP.post(url, json={"id": "acme-test"}, headers={"Authorization": "Bearer sandkasse-dev-operator"})
+    assert wrong.status_code == 401   # the development token is not accepted with enforcement on
+
+
+def test_tenant_created_with_its_organisation_admits_only_that_organisations_clients(tmp_path) -> None:
+    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="helseid",
+                                    extra={"OPERATOR_TOKEN": "operator-secret"}))
+    with start_in_thread(app) as server:
+        platform = SecurePlatform(server.url, app)
+        created = HTTP.post(f"{server.url}/admin/tenants", headers={"Authorization": "Bearer operator-secret"},
+                            json={"id": "acme-test", "kind": "vendor", "kommunenummer": "0301",
+                                  "organisations": [ORG_BERGEN]})
+        assert created.status_code == 201, created.text
+        bergen = platform.register(organisation=ORG_BERGEN)
+        oslo = platform.register(organisation=ORG_OSLO)
+        with httpx.Client(auth=HelseIdAuth(bergen, purpose_of_use="TREAT"), verify=TLS) as client:
+            assert client.get(f"{platform.fhir('acme-test')}/Patient", params={"_count": 1}).status_code == 200
+        with httpx.Client(auth=HelseIdAuth(oslo, purpose_of_use="TREAT"), verify=TLS) as client:
+            refused = client.get(f"{platform.fhir('acme-test')}/Patient", params={"_count": 1})
+        assert refused.status_code == 403
+        assert f"Organisation {ORG_OSLO} does not act in tenant acme-test" in refused.text
