@@ -47,16 +47,16 @@ def run_suite(target_url: str, cohort_dir: Path, report_dir: Path, extra: list[s
     return subprocess.call(command)
 
 
-def register_client(platform_root: str, tenant: str, out: Path) -> Path:
-    """Register a HelseID client for the demo's EPJ in the sandbox, with every scope it offers,
-    exactly as a vendor does with `sandkasse client register`."""
+def register_client(platform_root: str, tenant: str, out: Path, name: str = "sandkasse demo EPJ") -> Path:
+    """Register a HelseID client in the sandbox, with every scope it offers, exactly as a vendor
+    does with `sandkasse client register`."""
     import random
 
     from sandbox.cli import main as sandkasse
     from synthetic_data.identifiers import synthetic_orgnr
     discovery = httpx.get(f"{platform_root}/helseid/.well-known/openid-configuration", timeout=30).json()
     organisation = synthetic_orgnr(random.Random(DEMO_ORGANISATION_SEED))
-    args = ["client", "register", "--platform", platform_root, "--name", "sandkasse demo EPJ",
+    args = ["client", "register", "--platform", platform_root, "--name", name,
             "--organisation", organisation, "--tenant", tenant, "--out", str(out)]
     for scope in discovery["scopes_supported"]:
         args += ["--scope", scope]
@@ -78,9 +78,14 @@ def run_demo(out: Path, seed: int = 42, size: int = 50, kommunenummer: str = "03
         extra: list[str] = []
         client = None
         if auth == "helseid":
+            # Two systems, as in a municipality: the PLO EPJ that is the source of the cohort, and
+            # the EPJ under verification, which reads shared data it does not own (so it sees what
+            # a consumer sees: no vedtak free text, no write access to the source's data).
             from conformance.auth import HelseIdAuth, HelseIdClientConfig
+            source = register_client(server.url, kommunenummer, out / "source-client.json",
+                                     name="kommunens PLO EPJ (kilde)")
+            client = HelseIdAuth(HelseIdClientConfig.load(source))
             config_path = register_client(server.url, kommunenummer, out / "client.json")
-            client = HelseIdAuth(HelseIdClientConfig.load(config_path))
             extra = [f"--client-config={config_path}", f"--platform-admin-url={server.url}"]
         load_cohort(target_url, cohort_dir, auth=client)
         exit_code = run_suite(target_url, cohort_dir, report_dir, extra)

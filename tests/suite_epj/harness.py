@@ -64,7 +64,9 @@ def run_variant(platform_app, cohort: Path, work: Path, defects: frozenset[Defec
                            token_lifetime=TOKEN_LIFETIME)
         with start_in_thread(create_epj(config)) as epj:
             if Defect.STALE_TOKEN in defects:
-                time.sleep(TOKEN_LIFETIME + 0.1)   # let the token it logged in with at start-up expire
+                # Let the token it logged in with at start-up expire: exp is rounded up to a whole
+                # second (up to 1 s after iat + lifetime), so wait past that on any machine speed.
+                time.sleep(TOKEN_LIFETIME + 1.1)
             env = {}
             if adapter == "http":
                 spec = f"{epj.url}/test-control/steps"
