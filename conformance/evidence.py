@@ -10,24 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
-try:
-    from conformance.auth.redaction import redact   # the project's one redaction helper
-except ImportError:   # pragma: no cover - only while conformance.auth is not installed
-    def redact(obj):
-        import re
-        if isinstance(obj, dict):
-            return {k: ("[REDACTED]" if str(k).lower() in ("authorization", "dpop", "access_token", "client_assertion")
-                        else redact(v)) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [redact(v) for v in obj]
-        if isinstance(obj, str):
-            return re.sub(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*", "[REDACTED]", obj)
-        return obj
+from conformance.auth.redaction import redact   # the project's one redaction helper
 
 EXCERPT = 4000   # characters of each body kept
 KEPT_RESPONSE_HEADERS = ("content-type", "location", "etag", "last-modified", "www-authenticate", "dpop-nonce")
@@ -83,3 +73,13 @@ def safe_name(nodeid: str) -> str:
 def _excerpt(content: bytes) -> str:
     text = content.decode("utf-8", "replace")
     return text if len(text) <= EXCERPT else text[:EXCERPT] + f"… [{len(text) - EXCERPT} more characters]"
+
+
+def tls_fingerprint(url: str | None) -> str | None:
+    """'sha256:<hex>' of an HTTPS target's certificate, so a report names the exact endpoint that
+    was verified; None for plain HTTP. Raises OSError when the target cannot be reached."""
+    parts = urlsplit(url or "")
+    if parts.scheme != "https":
+        return None
+    pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=10)
+    return "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()

@@ -15,18 +15,16 @@ SANDKASSE_OPERATOR_TOKEN (default: the documented development token of an off-de
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import ssl
 import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.evidence import tls_fingerprint
 from mock_platform.security.operator import DEV_OPERATOR_TOKEN
 from reports.signing import generate_key, private_key_pem, public_jwk, public_key_pem
 
@@ -154,15 +152,6 @@ def run_observed(args: argparse.Namespace) -> int:
     report["data_flow"] = [asdict(flow) for flow in summarize(log)]
     report["tls_fingerprint"] = tls_fingerprint(args.target)
     return _call(args, "POST", "/operator/runs", _run_body(args, report))
-
-
-def tls_fingerprint(url: str) -> str | None:
-    """SHA-256 fingerprint of the target's certificate for HTTPS targets, as 'sha256:<hex>'."""
-    parts = urlsplit(url)
-    if parts.scheme != "https":
-        return None
-    pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=10)
-    return "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 def run_issue(args: argparse.Namespace) -> int:

@@ -121,7 +121,7 @@ def test_tls_fingerprint_of_an_https_target(tmp_path) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    from sandbox.commands.operator import tls_fingerprint
+    from conformance.evidence import tls_fingerprint
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
