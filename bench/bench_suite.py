@@ -40,7 +40,7 @@ def run(size: int = 100, sample_size: int = 25) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         write_cohort(CohortSpec(size=size, seed=42), work / "cohort")
-        app = create_app(PlatformConfig(database=str(work / "platform.sqlite3"), tenants=("0301",)))
+        app = create_app(PlatformConfig(database=str(work / "platform.sqlite3"), tenants=("0301",), auth="off-dev"))
         with start_in_thread(app) as server:
             target = f"{server.url}/0301/fhir"
             load_cohort(target, work / "cohort")
@@ -59,7 +59,7 @@ def _epj_roles(work: Path) -> dict:
     except ImportError:
         return {"epj_roles": "reference EPJ harness not available"}
     write_cohort(CohortSpec(size=20, seed=7), work / "epj-cohort")
-    app = create_app(PlatformConfig(database=str(work / "epj-platform.sqlite3"), tenants=("0301",)))
+    app = create_app(PlatformConfig(database=str(work / "epj-platform.sqlite3"), tenants=("0301",), auth="off-dev"))
     load_epj_cohort(app, work / "epj-cohort")
     started = time.perf_counter()
     result = run_variant(app, work / "epj-cohort", work / "epj", frozenset(), ("producer", "consumer"))

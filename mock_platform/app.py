@@ -17,7 +17,7 @@ class PlatformConfig:
     tenants: tuple[str, ...] = ("0301",)            # municipality tenants ensured at start (kommunenummer)
     # "helseid" enforces HelseID tokens and DPoP on every request; "off-dev" is the documented
     # development flag that switches the checks off (never for verification runs).
-    auth: str = "off-dev"
+    auth: str = "helseid"
     # Bodies larger than this are refused with 413 before they are read, on every route.
     max_body_bytes: int = 20 * 1024 * 1024
     extra: dict = field(default_factory=dict)

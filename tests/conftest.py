@@ -19,7 +19,7 @@ def small_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def platform(tmp_path: Path):
     """A fresh platform (tenant 0301) on SQLite in a temp folder, served over real HTTP."""
-    app = create_app(PlatformConfig(database=str(tmp_path / "platform.sqlite3"), tenants=("0301",)))
+    app = create_app(PlatformConfig(database=str(tmp_path / "platform.sqlite3"), tenants=("0301",), auth="off-dev"))
     with start_in_thread(app) as server:
         yield server
 

@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed-cohort", type=int, default=0, metavar="SIZE",
                         help="load a synthetic cohort of SIZE patients into each tenant before serving")
     parser.add_argument("--seed", type=int, default=42, help="seed of that cohort (default 42)")
-    parser.add_argument("--auth", choices=("helseid", "off-dev"), default="off-dev",
-                        help="helseid enforces HelseID + DPoP; off-dev is the development flag (default)")
+    parser.add_argument("--auth", choices=("helseid", "off-dev"), default="helseid",
+                        help="helseid (default) enforces HelseID + DPoP; off-dev is the documented development flag")
     parser.add_argument("--tls", choices=("valid", "self-signed", "expired", "wrong-host"),
                         help="serve HTTPS: 'valid' with a certificate from the sandbox CA, or a deliberately "
                              "invalid certificate, so clients can be checked to refuse it")

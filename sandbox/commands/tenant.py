@@ -3,22 +3,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import httpx
 
+from mock_platform.security.operator import DEV_OPERATOR_TOKEN
 from sandbox.cli import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("tenant", help="create, list, reset or seed tenants of a running platform")
     parser.add_argument("--platform", default="http://127.0.0.1:8080", help="platform URL (default %(default)s)")
+    parser.add_argument("--token", default=os.environ.get("SANDKASSE_OPERATOR_TOKEN", DEV_OPERATOR_TOKEN),
+                        help="the operator's token for the admin API (default: $SANDKASSE_OPERATOR_TOKEN, "
+                             "else the development token, which only a platform in off-dev mode accepts)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a tenant")
     create.add_argument("id")
     create.add_argument("--kind", choices=("municipality", "vendor"), default="vendor")
     create.add_argument("--kommunenummer", help="the municipality the tenant copies (default: the id for "
                                                 "a municipality)")
+    create.add_argument("--organisation", action="append", dest="organisations", metavar="ORGNR",
+                        help="organisation whose HelseID clients may use the tenant (repeatable)")
     actions.add_parser("list", help="list tenants and their base URLs")
     reset = actions.add_parser("reset", help="delete all data and audit log of a tenant")
     reset.add_argument("id")
@@ -33,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     admin = f"{args.platform.rstrip('/')}/admin/tenants"
-    with httpx.Client(timeout=600.0) as client:
+    with httpx.Client(timeout=600.0, headers={"Authorization": f"Bearer {args.token}"}) as client:
         try:
             response = _call(client, admin, args)
         except httpx.HTTPError as error:
@@ -57,6 +64,8 @@ def _call(client: httpx.Client, admin: str, args: argparse.Namespace) -> httpx.R
         payload = {"id": args.id, "kind": args.kind}
         if args.kommunenummer:
             payload["kommunenummer"] = args.kommunenummer
+        if args.organisations:
+            payload["organisations"] = args.organisations
         return client.post(admin, json=payload)
     if args.action == "list":
         return client.get(admin)

@@ -69,7 +69,7 @@ class _AsSourceSystem(httpx.Auth):
 
 
 def test_clean_platform_passes_the_server_role(tmp_path: Path, small_cohort: Path) -> None:
-    with start_in_thread(create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3")))) as clean:
+    with start_in_thread(create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="off-dev"))) as clean:
         load_cohort(f"{clean.url}/0301/fhir", small_cohort, auth=_AsSourceSystem())
         exit_code = run_suite(f"{clean.url}/0301/fhir", small_cohort, tmp_path / "report", SUITE_ARGS)
     report = json.loads((tmp_path / "report" / "report.json").read_text())
@@ -83,7 +83,7 @@ def test_clean_platform_passes_the_server_role(tmp_path: Path, small_cohort: Pat
 ])
 def test_suite_fails_a_defective_target_with_a_fix(tmp_path: Path, small_cohort: Path,
                                                    defect: str, failing: str, message: str) -> None:
-    platform_app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3")))
+    platform_app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="off-dev"))
     with start_in_thread(_defective(platform_app, defect)) as server:
         target = f"{server.url}/0301/fhir"
         load_cohort(target, small_cohort, auth=_AsSourceSystem())

@@ -58,7 +58,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture()
 def server(database: str):
-    app = create_app(PlatformConfig(database=database, tenants=("0301", "4601")))
+    app = create_app(PlatformConfig(database=database, tenants=("0301", "4601"), auth="off-dev"))
     with start_in_thread(app) as running:
         yield running
     app.extensions["sandkasse.storage"].close()

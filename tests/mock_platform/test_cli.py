@@ -40,7 +40,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def test_serve_prints_base_urls_and_tenant_command_manages_tenants(tmp_path: Path, capsys) -> None:
-    process, url, lines = _serve("--tenant", "0301", "--tenant", "4601", "--database", str(tmp_path / "p.sqlite3"))
+    process, url, lines = _serve("--tenant", "0301", "--tenant", "4601", "--database", str(tmp_path / "p.sqlite3"),
+                                 "--auth", "off-dev")
     try:
         assert f"  tenant 0301: {url}/0301/fhir   (events: {url}/0301/events)" in lines
         assert any(line.startswith("  tenant 4601:") for line in lines)
@@ -61,6 +62,17 @@ def test_serve_prints_base_urls_and_tenant_command_manages_tenants(tmp_path: Pat
         _stop(process)
 
 
+def test_serve_enforces_helseid_by_default_and_the_tenant_command_needs_the_operator_token(tmp_path: Path) -> None:
+    process, url, _ = _serve("--database", str(tmp_path / "p.sqlite3"))
+    try:
+        assert httpx.get(f"{url}/0301/fhir/metadata").status_code == 200          # public, as in FHIR
+        refused = httpx.get(f"{url}/0301/fhir/Patient")
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("DPoP")
+        assert main(["tenant", "--platform", url, "list"]) == 1                    # dev token refused
+    finally:
+        _stop(process)
+
+
 def test_serve_refuses_workers_on_an_in_memory_database(capsys) -> None:
     assert main(["serve", "--workers", "2"]) == 2
     assert "cannot share an in-memory database" in capsys.readouterr().err
@@ -71,7 +83,7 @@ def test_gunicorn_workers_share_one_postgresql(postgres_cluster) -> None:
     """Several platform processes serve one PostgreSQL: all state (data, sequence, audit, faults)
     is in the database, so any worker answers for what another one stored."""
     dsn = postgres_cluster.create_schema()
-    process, url, lines = _serve("--workers", "2", "--threads", "2", "--database", dsn)
+    process, url, lines = _serve("--workers", "2", "--threads", "2", "--database", dsn, "--auth", "off-dev")
     try:
         base = f"{url}/0301/fhir"
         with httpx.Client(timeout=30) as client:

@@ -17,7 +17,7 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         database = str(tmp_path_factory.mktemp("search") / "platform.sqlite3")
     else:
         database = request.getfixturevalue("postgres_cluster").create_schema()
-    app = create_app(PlatformConfig(database=database, tenants=("0301",)))
+    app = create_app(PlatformConfig(database=database, tenants=("0301",), auth="off-dev"))
     with start_in_thread(app) as server:
         yield _load(Api(server.url))
     app.extensions["sandkasse.storage"].close()

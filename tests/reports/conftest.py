@@ -30,7 +30,7 @@ def operator(tmp_path):
     from mock_platform import PlatformConfig, create_app, start_in_thread
     from report_support import OPERATOR_TOKEN, Clock, Operator
     clock = Clock()
-    app = create_app(PlatformConfig(database=str(tmp_path / "platform.sqlite3"),
+    app = create_app(PlatformConfig(database=str(tmp_path / "platform.sqlite3"), auth="off-dev",
                                     extra={"OPERATOR_TOKEN": OPERATOR_TOKEN, "OPERATOR_CLOCK": clock}))
     with start_in_thread(app) as server:
         client = Operator(server.url, clock)

@@ -11,7 +11,7 @@ from mock_platform import PlatformConfig, create_app, start_in_thread
 
 def main() -> None:
     database, tenants = sys.argv[1], tuple(sys.argv[2:]) or ("0301",)
-    server = start_in_thread(create_app(PlatformConfig(database=database, tenants=tenants)))
+    server = start_in_thread(create_app(PlatformConfig(database=database, tenants=tenants, auth="off-dev")))
     print(server.url, flush=True)
     server.thread.join()
 

@@ -66,7 +66,7 @@ query = st.dictionaries(st.sampled_from(["identifier", "patient", "subject", "co
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory, small_cohort: Path):
     folder = tmp_path_factory.mktemp("hostile")
-    app = create_app(PlatformConfig(database=str(folder / "p.sqlite3"), tenants=("0301", "4601")))
+    app = create_app(PlatformConfig(database=str(folder / "p.sqlite3"), tenants=("0301", "4601"), auth="off-dev"))
     routes = sorted({rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"})
     with start_in_thread(app) as server:
         load_cohort(f"{server.url}/0301/fhir", small_cohort)

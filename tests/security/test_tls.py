@@ -20,7 +20,7 @@ def tls_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _serve(kind: str, folder: Path):
-    app = create_app(PlatformConfig(database=":memory:"))
+    app = create_app(PlatformConfig(database=":memory:", auth="off-dev"))
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=tls.ssl_context(kind, folder))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

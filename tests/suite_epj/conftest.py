@@ -21,6 +21,6 @@ def epj_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def loaded_platform(tmp_path_factory: pytest.TempPathFactory, epj_cohort: Path):
     """The real platform app (not served on its own: each variant serves it behind its bridge)."""
     database = tmp_path_factory.mktemp("epj-platform") / "platform.sqlite3"
-    app = create_app(PlatformConfig(database=str(database), tenants=(TENANT,)))
+    app = create_app(PlatformConfig(database=str(database), tenants=(TENANT,), auth="off-dev"))
     load_cohort(app, epj_cohort)
     return app
