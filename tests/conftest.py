@@ -7,6 +7,7 @@ import pytest
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
 from synthetic_data import CohortSpec, write_cohort
+from tests.robustness.figures import pytest_terminal_summary  # noqa: F401  (a hook: prints robustness figures)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from synthetic_data import CohortSpec, iter_patients, transaction_bundle
+from tests.mock_platform.fhir import bundle, observation, patient
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 4
@@ -29,13 +29,18 @@ def _start(database: str) -> tuple[subprocess.Popen, str]:
 
 
 def _bundles(count: int) -> list[dict]:
-    return [transaction_bundle(p) for p in iter_patients(CohortSpec(size=count, seed=99))]
+    """Small all-or-nothing units: a patient and three measurements each."""
+    return [bundle(patient(f"p{i}", i), *(observation(f"o{i}-{n}", f"p{i}", value=60 + n) for n in range(3)))
+            for i in range(count)]
 
 
 @pytest.mark.slow
-def test_sigkill_during_intake_loses_no_acknowledged_bundle(tmp_path: Path) -> None:
-    database = str(tmp_path / "crash.sqlite3")
-    bundles = _bundles(400)
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_sigkill_during_intake_loses_no_acknowledged_bundle(tmp_path: Path, backend: str,
+                                                           request: pytest.FixtureRequest) -> None:
+    database = (str(tmp_path / "crash.sqlite3") if backend == "sqlite"
+                else request.getfixturevalue("postgres_cluster").create_schema())
+    bundles = _bundles(300)
     process, url = _start(database)
     acknowledged: set[int] = set()
     lock = threading.Lock()
@@ -82,5 +87,5 @@ def test_sigkill_during_intake_loses_no_acknowledged_bundle(tmp_path: Path) -> N
     finally:
         process.kill()
         process.wait()
-    print(f"\ncrash safety: {len(acknowledged)} acknowledged, {whole} whole, {absent} absent, 0 partial")
+    print(f"\ncrash safety ({backend}): {len(acknowledged)} acknowledged, {whole} whole, {absent} absent, 0 partial")
     assert whole >= len(acknowledged)

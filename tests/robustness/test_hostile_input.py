@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
 from sandbox.loop import load_cohort
-from tests.robustness.conftest import record_figures
+from tests.robustness.figures import record_figures
 
 REQUESTS_PER_BATCH = 1300
 BATCHES = 8   # 8 × 1,300 > 10,000 requests in total

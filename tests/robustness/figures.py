@@ -1,4 +1,7 @@
-"""Figures of the robustness runs, summed over xdist workers and printed at the end of the run."""
+"""Figures of the robustness runs, summed over xdist workers and printed at the end of the run.
+
+The summary hook is imported by tests/conftest.py: with xdist only the root conftest is loaded on
+the controller, which is where the terminal summary is written."""
 from __future__ import annotations
 
 import json
