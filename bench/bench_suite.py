@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
-from sandbox.loop import load_cohort
+from sandbox.loop import DevelopmentCaller, load_cohort
 from synthetic_data import CohortSpec, write_cohort
 
 
@@ -43,7 +43,7 @@ def run(size: int = 100, sample_size: int = 25) -> dict:
         app = create_app(PlatformConfig(database=str(work / "platform.sqlite3"), tenants=("0301",), auth="off-dev"))
         with start_in_thread(app) as server:
             target = f"{server.url}/0301/fhir"
-            load_cohort(target, work / "cohort")
+            load_cohort(target, work / "cohort", auth=DevelopmentCaller())   # as the cohort's source system
             for name, extra in (("serial", []), ("xdist2", ["-n", "2"])):
                 result = _suite(target, work / "cohort", work / name, [f"--sample-size={sample_size}", *extra])
                 figures |= {f"server_{name}_{k}": v for k, v in result.items()}

@@ -26,6 +26,19 @@ class LoopResult:
 DEMO_ORGANISATION_SEED = 42     # the demo's EPJ organisation: a synthetic organisation number
 
 
+class DevelopmentCaller(httpx.Auth):
+    """Names the calling system on a platform running with the development flag (auth "off-dev"),
+    where the caller is given by a header instead of a HelseID token. Loading a cohort as its
+    source system lets the suite (the default development client) read as a consumer."""
+
+    def __init__(self, client_id: str = "kommunens-plo-epj") -> None:
+        self.client_id = client_id
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["X-Sandkasse-Dev-Client"] = self.client_id
+        yield request
+
+
 def load_cohort(base_url: str, cohort_dir: Path, auth: httpx.Auth | None = None) -> int:
     """POST each patient's transaction Bundle to the platform's intake; returns the number loaded."""
     loaded = 0

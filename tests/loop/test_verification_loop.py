@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from flask import Flask, Response
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
-from sandbox.loop import load_cohort, run_demo, run_suite
+from sandbox.loop import DevelopmentCaller, load_cohort, run_demo, run_suite
 
 
 def test_demo_loop_verifies_the_platform(tmp_path: Path) -> None:
@@ -59,18 +58,9 @@ def _defective(platform_app: Flask, defect: str) -> Flask:
 SUITE_ARGS = ["--role=server", "--sample-size=4"]
 
 
-class _AsSourceSystem(httpx.Auth):
-    """With the development flag the caller is named by a header: load the cohort as its source
-    system, so that the suite (the default development client) reads as a consumer."""
-
-    def auth_flow(self, request: httpx.Request):
-        request.headers["X-Sandkasse-Dev-Client"] = "kommunens-plo-epj"
-        yield request
-
-
 def test_clean_platform_passes_the_server_role(tmp_path: Path, small_cohort: Path) -> None:
     with start_in_thread(create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="off-dev"))) as clean:
-        load_cohort(f"{clean.url}/0301/fhir", small_cohort, auth=_AsSourceSystem())
+        load_cohort(f"{clean.url}/0301/fhir", small_cohort, auth=DevelopmentCaller())
         exit_code = run_suite(f"{clean.url}/0301/fhir", small_cohort, tmp_path / "report", SUITE_ARGS)
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert [r["id"] for r in report["requirements"] if r["status"] == "failed"] == []
@@ -86,7 +76,7 @@ def test_suite_fails_a_defective_target_with_a_fix(tmp_path: Path, small_cohort:
     platform_app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="off-dev"))
     with start_in_thread(_defective(platform_app, defect)) as server:
         target = f"{server.url}/0301/fhir"
-        load_cohort(target, small_cohort, auth=_AsSourceSystem())
+        load_cohort(target, small_cohort, auth=DevelopmentCaller())
         exit_code = run_suite(target, small_cohort, tmp_path / "report", SUITE_ARGS)
     assert exit_code == 1
     report = json.loads((tmp_path / "report" / "report.json").read_text())
