@@ -39,5 +39,6 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         routes.update(figures.pop("routes", []))
         for key, value in figures.items():
             totals[key] = totals.get(key, 0) + value
-    terminalreporter.write_sep("-", "hostile input")
-    terminalreporter.write_line(f"routes: {len(routes)}, " + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))
+    terminalreporter.write_sep("-", "robustness figures")
+    prefix = f"routes: {len(routes)}, " if routes else ""
+    terminalreporter.write_line(prefix + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))
