@@ -1,0 +1,85 @@
+"""Soak: sustained mixed load on the platform for several minutes, in intervals, to show that
+throughput and latency hold, nothing fails, and memory does not keep growing.
+
+The mix is what a municipality's platform sees: mostly reads and searches by consumers, and a
+steady stream of NEWS2 sets from producers. Each interval reports requests/s, p50/p99, errors and
+the resident memory of the platform's processes; the summary gives the growth after warm-up.
+
+    .venv/bin/python -m bench.run --only soak          # SOAK_SECONDS=180, SOAK_INTERVAL=30 by default
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.bench_platform import CONCURRENCY, LOINC, PATIENTS, _load, _news2_bundle, _start
+
+SECONDS = float(os.environ.get("SOAK_SECONDS", "180"))
+INTERVAL = float(os.environ.get("SOAK_INTERVAL", "30"))
+MIX = (("read", 0.6), ("search", 0.3), ("intake", 0.1))
+
+
+def _rss_mb(root: int) -> float:
+    """Resident memory of a process and its children (the gunicorn workers), from /proc."""
+    total_kb = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(entry.name) == root or int(fields.get("PPid", "0").strip()) == root:
+            total_kb += int(fields.get("VmRSS", "0 kB").split()[0])
+    return round(total_kb / 1024, 1)
+
+
+def run() -> dict:
+    from synthetic_data import CohortSpec, write_cohort
+    with tempfile.TemporaryDirectory(prefix="sandkasse-soak-") as folder:
+        cohort = Path(folder) / "cohort"
+        write_cohort(CohortSpec(size=PATIENTS, seed=42), cohort)
+        server, url = _start(Path(folder) / "platform.sqlite3")
+        try:
+            httpx.post(f"{url}/admin/tenants/0301/seed", content=(cohort / "bundles.ndjson").read_bytes(),
+                       timeout=600).raise_for_status()
+            patients = [json.loads(line)["id"] for line in (cohort / "Patient.ndjson").open(encoding="utf-8")]
+            base = "/0301/fhir"
+
+            def mixed(rng):
+                kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
+                patient = rng.choice(patients)
+                if kind == "read":
+                    return "GET", f"{base}/Patient/{patient}", None
+                if kind == "search":
+                    return "GET", f"{base}/Observation?patient={patient}&code={LOINC}|8867-4&date=ge2025-01-01", None
+                return "POST", base, _news2_bundle(patient, rng)
+
+            intervals = []
+            started = time.perf_counter()
+            while time.perf_counter() - started < SECONDS:
+                result = asyncio.run(_load(url, mixed, CONCURRENCY, INTERVAL))
+                result["rss_mb"] = _rss_mb(server.pid)
+                intervals.append(result)
+                print(f"  soak {len(intervals) * INTERVAL:>5.0f} s: " + ", ".join(f"{k}={v}" for k, v in result.items()),
+                      flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    warm = intervals[1:] or intervals     # the first interval warms caches and compiles profiles
+    return {
+        "seconds": round(SECONDS), "clients": CONCURRENCY, "mix": "/".join(f"{k} {w:.0%}" for k, w in MIX),
+        "requests": sum(i["requests"] for i in intervals), "errors": sum(i["errors"] for i in intervals),
+        "req_per_s_min": min(i["req_per_s"] for i in warm), "req_per_s_max": max(i["req_per_s"] for i in warm),
+        "p50_ms_max": max(i["p50_ms"] for i in warm), "p99_ms_max": max(i["p99_ms"] for i in warm),
+        "rss_mb_after_warmup": warm[0]["rss_mb"], "rss_mb_end": intervals[-1]["rss_mb"],
+        "rss_growth_mb_per_min": round((intervals[-1]["rss_mb"] - warm[0]["rss_mb"])
+                                       / max((len(intervals) - 1) * INTERVAL / 60, 1e-9), 2),
+    }
