@@ -21,6 +21,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,9 +36,19 @@ PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100"))
 LOINC = "http://loinc.org"
 
 
-def run() -> dict:
+@dataclass
+class LoadedPlatform:
+    server: subprocess.Popen
+    url: str
+    patients: list[str]
+    seed_bundles_per_s: float
+
+
+@contextmanager
+def loaded_platform(prefix: str = "sandkasse-bench-") -> Iterator[LoadedPlatform]:
+    """gunicorn workers on a SQLite file, seeded with a cohort of PATIENTS; stopped afterwards."""
     from synthetic_data import CohortSpec, write_cohort
-    with tempfile.TemporaryDirectory(prefix="sandkasse-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
         cohort = Path(folder) / "cohort"
         write_cohort(CohortSpec(size=PATIENTS, seed=42), cohort)
         server, url = _start(Path(folder) / "platform.sqlite3")
@@ -43,30 +56,34 @@ def run() -> dict:
             started = time.perf_counter()
             seeded = httpx.post(f"{url}/admin/tenants/0301/seed", content=(cohort / "bundles.ndjson").read_bytes(),
                                 timeout=600).raise_for_status().json()
-            seed_seconds = time.perf_counter() - started
+            rate = round(seeded["loaded_bundles"] / (time.perf_counter() - started), 1)
             patients = [json.loads(line)["id"] for line in (cohort / "Patient.ndjson").open(encoding="utf-8")]
-            figures = {"workers": WORKERS, "threads": THREADS, "clients": CONCURRENCY, "seconds_per_scenario": SECONDS,
-                       "patients": len(patients),
-                       "seed_bundles_per_s": round(seeded["loaded_bundles"] / seed_seconds, 1)}
-            base = f"/0301/fhir"
-            scenarios = {
-                "read": lambda rng: ("GET", f"{base}/Patient/{rng.choice(patients)}", None),
-                "search": lambda rng: ("GET", f"{base}/Observation?patient={rng.choice(patients)}"
-                                              f"&code={LOINC}|8867-4&date=ge2025-01-01&_count=50", None),
-                "intake": lambda rng: ("POST", base, _news2_bundle(rng.choice(patients), rng)),
-            }
-            for name, make in scenarios.items():
-                cpu_before = _cpu_seconds(server.pid)
-                result = asyncio.run(_load(url, make, CONCURRENCY, SECONDS))
-                cpu = _cpu_seconds(server.pid) - cpu_before
-                # CPU the platform spent per request: what the machine could serve per core if the
-                # platform had it to itself (a figure that does not depend on other load).
-                result["server_cpu_ms_per_req"] = round(cpu / max(result["requests"], 1) * 1000, 2)
-                figures |= {f"{name}_{k}": v for k, v in result.items()}
-            return figures
+            yield LoadedPlatform(server, url, patients, rate)
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def run() -> dict:
+    with loaded_platform() as platform:
+        patients, base = platform.patients, "/0301/fhir"
+        figures = {"workers": WORKERS, "threads": THREADS, "clients": CONCURRENCY, "seconds_per_scenario": SECONDS,
+                   "patients": len(patients), "seed_bundles_per_s": platform.seed_bundles_per_s}
+        scenarios = {
+            "read": lambda rng: ("GET", f"{base}/Patient/{rng.choice(patients)}", None),
+            "search": lambda rng: ("GET", f"{base}/Observation?patient={rng.choice(patients)}"
+                                          f"&code={LOINC}|8867-4&date=ge2025-01-01&_count=50", None),
+            "intake": lambda rng: ("POST", base, _news2_bundle(rng.choice(patients), rng)),
+        }
+        for name, make in scenarios.items():
+            cpu_before = _cpu_seconds(platform.server.pid)
+            result = asyncio.run(_load(platform.url, make, CONCURRENCY, SECONDS))
+            cpu = _cpu_seconds(platform.server.pid) - cpu_before
+            # CPU the platform spent per request: what the machine could serve per core if the
+            # platform had it to itself (a figure that does not depend on other load).
+            result["server_cpu_ms_per_req"] = round(cpu / max(result["requests"], 1) * 1000, 2)
+            figures |= {f"{name}_{k}": v for k, v in result.items()}
+        return figures
 
 
 def _start(database: Path) -> tuple[subprocess.Popen, str]:

@@ -10,15 +10,11 @@ the resident memory of the platform's processes; the summary gives the growth af
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench.bench_platform import CONCURRENCY, LOINC, PATIENTS, _load, _news2_bundle, _start
+from bench.bench_platform import CONCURRENCY, LOINC, _load, _news2_bundle, loaded_platform
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "180"))
 INTERVAL = float(os.environ.get("SOAK_INTERVAL", "30"))
@@ -42,37 +38,26 @@ def _rss_mb(root: int) -> float:
 
 
 def run() -> dict:
-    from synthetic_data import CohortSpec, write_cohort
-    with tempfile.TemporaryDirectory(prefix="sandkasse-soak-") as folder:
-        cohort = Path(folder) / "cohort"
-        write_cohort(CohortSpec(size=PATIENTS, seed=42), cohort)
-        server, url = _start(Path(folder) / "platform.sqlite3")
-        try:
-            httpx.post(f"{url}/admin/tenants/0301/seed", content=(cohort / "bundles.ndjson").read_bytes(),
-                       timeout=600).raise_for_status()
-            patients = [json.loads(line)["id"] for line in (cohort / "Patient.ndjson").open(encoding="utf-8")]
-            base = "/0301/fhir"
+    intervals = []
+    with loaded_platform(prefix="sandkasse-soak-") as platform:
+        patients, base = platform.patients, "/0301/fhir"
 
-            def mixed(rng):
-                kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
-                patient = rng.choice(patients)
-                if kind == "read":
-                    return "GET", f"{base}/Patient/{patient}", None
-                if kind == "search":
-                    return "GET", f"{base}/Observation?patient={patient}&code={LOINC}|8867-4&date=ge2025-01-01", None
-                return "POST", base, _news2_bundle(patient, rng)
+        def mixed(rng):
+            kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
+            patient = rng.choice(patients)
+            if kind == "read":
+                return "GET", f"{base}/Patient/{patient}", None
+            if kind == "search":
+                return "GET", f"{base}/Observation?patient={patient}&code={LOINC}|8867-4&date=ge2025-01-01", None
+            return "POST", base, _news2_bundle(patient, rng)
 
-            intervals = []
-            started = time.perf_counter()
-            while time.perf_counter() - started < SECONDS:
-                result = asyncio.run(_load(url, mixed, CONCURRENCY, INTERVAL))
-                result["rss_mb"] = _rss_mb(server.pid)
-                intervals.append(result)
-                print(f"  soak {len(intervals) * INTERVAL:>5.0f} s: " + ", ".join(f"{k}={v}" for k, v in result.items()),
-                      flush=True)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        started = time.perf_counter()
+        while time.perf_counter() - started < SECONDS:
+            result = asyncio.run(_load(platform.url, mixed, CONCURRENCY, INTERVAL))
+            result["rss_mb"] = _rss_mb(platform.server.pid)
+            intervals.append(result)
+            print(f"  soak {len(intervals) * INTERVAL:>5.0f} s: " + ", ".join(f"{k}={v}" for k, v in result.items()),
+                  flush=True)
     warm = intervals[1:] or intervals     # the first interval warms caches and compiles profiles
     return {
         "seconds": round(SECONDS), "clients": CONCURRENCY, "mix": "/".join(f"{k} {w:.0%}" for k, w in MIX),

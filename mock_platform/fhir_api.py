@@ -124,9 +124,7 @@ def create(tenant: str, rtype: str) -> Response:
                                    fix=f'Send a resource with "resourceType": "{rtype}".'))
     entry = intake.Entry(rtype, "POST", rtype, uuid.uuid4().hex, resource,
                          if_none_exist=request.headers.get("If-None-Exist"))
-    (outcome,) = _commit(tenant, actor, "create", [entry])
-    status = 201 if outcome.status.startswith("201") else 200
-    return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
+    return _write_one(tenant, actor, "create", entry)
 
 
 @bp.put("/<rtype>/<rid>")
@@ -139,9 +137,7 @@ def update(tenant: str, rtype: str, rid: str) -> Response:
                                    f"{rtype}.id", rule="sk-platform-intake",
                                    fix="Send the resource with the same resourceType and id as in the URL."))
     entry = intake.Entry(rtype, "PUT", rtype, rid, resource, if_match=request.headers.get("If-Match"))
-    (outcome,) = _commit(tenant, actor, "update", [entry])
-    status = 201 if outcome.status.startswith("201") else 200
-    return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
+    return _write_one(tenant, actor, "update", entry)
 
 
 @bp.delete("/<rtype>/<rid>")
@@ -152,6 +148,13 @@ def delete(tenant: str, rtype: str, rid: str) -> Response:
     (outcome,) = _commit(tenant, actor, "delete", [entry])
     headers = {"ETag": f'W/"{outcome.stored.version}"'} if outcome.stored.version else {}
     return Response(status=204, headers=headers)
+
+
+def _write_one(tenant: str, actor: Actor, kind: str, entry: intake.Entry) -> Response:
+    """Commit one create or update and answer with the stored resource as this caller may see it."""
+    (outcome,) = _commit(tenant, actor, kind, [entry])
+    status = 201 if outcome.status.startswith("201") else 200
+    return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
 
 
 def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry]) -> list[Outcome]:
