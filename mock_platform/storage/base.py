@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import IndexRows
+from mock_platform.storage.requestlog import REQUEST_LOG_SCHEMA, RequestLogMixin
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
@@ -86,7 +87,7 @@ CREATE TABLE IF NOT EXISTS kv (
     namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at DOUBLE PRECISION,
     PRIMARY KEY (namespace, key)
 );
-"""
+""" + REQUEST_LOG_SCHEMA
 
 SOURCE_PREFIX = "https://sandkasse.no/fhir/sid/helseid-client/"
 
@@ -176,7 +177,7 @@ class AuditRow:
 Check = Callable[[Write, Stored | None], None]
 
 
-class SqlStorage:
+class SqlStorage(RequestLogMixin):
     """Portable SQL; subclasses open connections and start write transactions."""
 
     placeholder = "?"
