@@ -1,5 +1,6 @@
-"""What the server-role tests share: the guide's server requirements (guide.toml), element paths,
-search matching against the ground truth, and paging through searchsets."""
+"""What the server-role tests share: what the guide requires of a server (its CapabilityStatement,
+with the element paths of guide.toml), element paths, search matching against the ground truth,
+and paging through searchsets."""
 from __future__ import annotations
 
 import tomllib
@@ -13,7 +14,12 @@ import httpx
 from conformance.checks import fail
 
 PROFILE_BASE = "https://sandkasse.no/fhir/StructureDefinition/"
+EXPECTATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-expectation"
 MAX_PAGES = 200   # a server that never stops paging is a defect, not a reason to hang
+
+
+class GuideError(RuntimeError):
+    """The CapabilityStatement and guide.toml disagree: a defect of the guide, not of a target."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,8 @@ class SearchParam:
     name: str
     type: str           # token | reference | date
     path: str
+    expectation: str = "SHALL"
+    comparators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,9 @@ class TypeSpec:
     profiles: tuple[str, ...]
     patient: str | None
     search: tuple[SearchParam, ...]
+    interactions: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    revincludes: tuple[str, ...] = ()
 
 
 @cache
@@ -37,10 +48,61 @@ def guide() -> dict:
 
 
 @cache
+def capability() -> dict:
+    """The guide's CapabilityStatement for servers (kind = requirements)."""
+    from conformance import ig
+    url = guide()["capability"]
+    statement = ig.load_package().get(url)
+    if statement is None:
+        raise GuideError(f"the guide package has no CapabilityStatement {url}; rebuild it (conformance/ig/tools/build.sh)")
+    return statement
+
+
+def expectation(element: dict) -> str:
+    """SHALL, SHOULD or MAY from the capabilitystatement-expectation extension (none: MAY)."""
+    return next((e.get("valueCode") for e in element.get("extension", []) if e.get("url") == EXPECTATION), "MAY")
+
+
+def _comparators(definition: str | None) -> tuple[str, ...]:
+    from conformance import ig
+    return tuple((ig.load_package().get(definition or "") or {}).get("comparator", ()))
+
+
+def _type_spec(resource: dict) -> TypeSpec:
+    name = resource["type"]
+    paths = guide().get("paths", {}).get(name, {})
+    search = []
+    for param in resource.get("searchParam", []):
+        if expectation(param) != "SHALL":
+            continue
+        if param["name"] not in paths:
+            raise GuideError(f"guide.toml gives no element path for {name}.{param['name']}, which the "
+                             f"CapabilityStatement requires; add it under [paths.{name}]")
+        search.append(SearchParam(param["name"], param["type"], paths[param["name"]], "SHALL",
+                                  _comparators(param.get("definition"))))
+    declared = {p.name for p in search}
+    stray = sorted(set(paths) - declared)
+    if stray:
+        raise GuideError(f"guide.toml has paths for {name} parameters {stray} that the CapabilityStatement "
+                         "does not require; remove them or require them in the guide")
+    return TypeSpec(name=name,
+                    profiles=tuple(p.removeprefix(PROFILE_BASE) for p in resource.get("supportedProfile", [])),
+                    patient=paths.get("patient") if "patient" in declared else None,
+                    search=tuple(search),
+                    interactions=tuple(i["code"] for i in resource.get("interaction", []) if expectation(i) == "SHALL"),
+                    includes=tuple(resource.get("searchInclude", [])),
+                    revincludes=tuple(resource.get("searchRevInclude", [])))
+
+
+@cache
 def types() -> dict[str, TypeSpec]:
-    return {t["name"]: TypeSpec(t["name"], tuple(t.get("profiles", ())), t.get("patient"),
-                                tuple(SearchParam(**s) for s in t.get("search", ())))
-            for t in guide()["type"]}
+    """The types a server SHALL serve, in the CapabilityStatement's order, with their SHALL parameters."""
+    rest = next(r for r in capability()["rest"] if r.get("mode") == "server")
+    specs = {r["type"]: _type_spec(r) for r in rest.get("resource", []) if expectation(r) == "SHALL"}
+    unknown = sorted(set(guide().get("paths", {})) - set(specs))
+    if unknown:
+        raise GuideError(f"guide.toml has paths for {unknown}, which the CapabilityStatement does not require")
+    return specs
 
 
 def params(kind: str | None = None) -> list[tuple[str, SearchParam]]:

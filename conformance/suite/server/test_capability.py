@@ -1,5 +1,6 @@
 """SK-API-001: the CapabilityStatement says exactly what the server supports (FHIR R4, JSON, and every
-type, interaction and search parameter the guide requires for the data of the published cohort)."""
+type, interaction and search parameter the guide's CapabilityStatement (sk-server) requires for the
+data of the published cohort)."""
 from __future__ import annotations
 
 import httpx
@@ -45,12 +46,13 @@ def test_capability_statement_declares_type(capability: dict, ground_truth, rtyp
                 for r in rest.get("resource", [])}
     if rtype not in declared:
         fail(f"The CapabilityStatement does not declare {rtype}, which the published cohort contains.",
-             f"Serve {rtype} and declare it in rest[0].resource with read and search-type.")
+             f"Serve {rtype} and declare it in rest[0].resource with {', '.join(support.types()[rtype].interactions)}.")
     interactions = {i.get("code") for i in declared[rtype].get("interaction", [])}
-    missing = sorted({"read", "search-type"} - interactions)
+    missing = sorted(set(support.types()[rtype].interactions) - interactions)
     if missing:
         fail(f"The CapabilityStatement declares {rtype} without the interactions {missing}.",
-             f"Support and declare read and search-type for {rtype}.")
+             f"Support and declare {', '.join(missing)} for {rtype} (the guide's CapabilityStatement "
+             f"{support.guide()['capability']} requires them).")
     params = {p.get("name") for p in declared[rtype].get("searchParam", [])}
     missing = [p.name for p in support.types()[rtype].search if p.name not in params]
     if missing:

@@ -14,7 +14,6 @@ from conformance.suite.server import support
 from conformance.suite.server.support import SearchParam
 
 PAGE = support.guide()["page_size"]
-COMPARATORS = support.guide()["comparators"]
 EXTRA_REQUIREMENTS = {   # search parameters that also carry an information service's own requirement
     ("EpisodeOfCare", "status"): ("SK-KT-002",),
     ("Provenance", "target"): ("SK-DATA-002",),
@@ -22,11 +21,18 @@ EXTRA_REQUIREMENTS = {   # search parameters that also carry an information serv
 }
 
 
-def _cases(kind: str, base: str) -> list:
-    return [pytest.param(rtype, p, id=f"{rtype}-{p.name}",
-                         marks=[requirement(*EXTRA_REQUIREMENTS.get((rtype, p.name), ()))]
-                         if (rtype, p.name) in EXTRA_REQUIREMENTS else [])
-            for rtype, p in support.params(kind)]
+def _marks(rtype: str, p: SearchParam) -> list:
+    return [requirement(*EXTRA_REQUIREMENTS[(rtype, p.name)])] if (rtype, p.name) in EXTRA_REQUIREMENTS else []
+
+
+def _cases(kind: str) -> list:
+    return [pytest.param(rtype, p, id=f"{rtype}-{p.name}", marks=_marks(rtype, p)) for rtype, p in support.params(kind)]
+
+
+def _date_cases() -> list:
+    """One case per date parameter and comparator its definition in the guide lists."""
+    return [pytest.param(rtype, p, comparator, id=f"{rtype}-{p.name}-{comparator}", marks=_marks(rtype, p))
+            for rtype, p in support.params("date") for comparator in p.comparators or ("eq",)]
 
 
 def _patients_with(served, rtype: str, limit: int = 5) -> list[tuple[str, list[dict]]]:
@@ -57,7 +63,7 @@ FIX_RECALL = "Return every matching record across all pages, and only matching r
 
 
 @requirement("SK-API-004")
-@pytest.mark.parametrize("rtype, param", _cases("reference", "SK-API-004"))
+@pytest.mark.parametrize("rtype, param", _cases("reference"))
 def test_search_by_reference(served, rtype: str, param: SearchParam) -> None:
     support.require_in_cohort(served.truth, rtype)
     spec = support.types()[rtype]
@@ -76,7 +82,7 @@ def test_search_by_reference(served, rtype: str, param: SearchParam) -> None:
 
 
 @requirement("SK-API-005")
-@pytest.mark.parametrize("rtype, param", _cases("token", "SK-API-005"))
+@pytest.mark.parametrize("rtype, param", _cases("token"))
 def test_token_search(served, rtype: str, param: SearchParam) -> None:
     checked = 0
     for base, candidates in _scopes(served, rtype):
@@ -94,8 +100,7 @@ def test_token_search(served, rtype: str, param: SearchParam) -> None:
 
 
 @requirement("SK-API-006")
-@pytest.mark.parametrize("comparator", COMPARATORS)
-@pytest.mark.parametrize("rtype, param", _cases("date", "SK-API-006"))
+@pytest.mark.parametrize("rtype, param, comparator", _date_cases())
 def test_date_search(served, rtype: str, param: SearchParam, comparator: str) -> None:
     checked = 0
     for base, candidates in _scopes(served, rtype):
