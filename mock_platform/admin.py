@@ -1,5 +1,5 @@
-"""The admin API: tenants (create, list, reset, seed) and fault rules. JSON in and out; every
-error is an OperationOutcome like everywhere else on the platform."""
+"""The admin API: tenants (create, list, reset, seed), their settings, fault rules and request
+log. JSON in and out; every error is an OperationOutcome like everywhere else on the platform."""
 from __future__ import annotations
 
 import json
@@ -101,6 +101,7 @@ def reset_tenant(tenant: str) -> Response:
     _authorize(tenant)
     tenant_row(tenant)
     storage().reset_tenant(tenant)
+    storage().clear_request_log(tenant)
     return _json({"id": tenant, "reset": True})
 
 
@@ -206,6 +207,45 @@ def clear_faults(tenant: str) -> Response:
     tenant_row(tenant)
     storage().set_faults(tenant, [])
     return _json({"id": tenant, "faults": []})
+
+
+@bp.get("/tenants/<tenant>/settings")
+def get_settings(tenant: str) -> Response:
+    _authorize(tenant)
+    tenant_row(tenant)
+    return _json({"id": tenant, "settings": faults.tenant_settings(tenant)})
+
+
+@bp.put("/tenants/<tenant>/settings")
+def put_settings(tenant: str) -> Response:
+    """Test conditions of a tenant, e.g. {"max_page_size": 5} (see mock_platform.faults)."""
+    _authorize(tenant)
+    tenant_row(tenant)
+    clean, issues = faults.validate_settings(request.get_json(force=True, silent=True))
+    if issues:
+        raise FhirError(400, issues)
+    faults.set_tenant_settings(tenant, clean)
+    return _json({"id": tenant, "settings": clean})
+
+
+MAX_REQUESTS_PAGE = 10_000
+
+
+@bp.get("/tenants/<tenant>/requests")
+def get_requests(tenant: str) -> Response:
+    """The tenant's request log after `since` (operator-only: it holds tokens and DPoP proofs)."""
+    _authorize(tenant)
+    tenant_row(tenant)
+    since, limit = request.args.get("since", "0"), request.args.get("limit", "1000")
+    if not since.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= MAX_REQUESTS_PAGE:
+        raise FhirError(400, Issue("error", "invalid", "since must be a non-negative integer and limit 1–10000.",
+                                   "since" if not since.isdigit() else "limit", rule="sk-platform-request-log",
+                                   fix="GET /admin/tenants/<id>/requests?since=<last seq you saw>&limit=1000."))
+    head, rows, more = storage().request_log(tenant, int(since), int(limit))
+    body = {"id": tenant, "since": int(since), "requests": rows, "last": head}
+    if more:
+        body["next"] = f"{request.base_url}?since={rows[-1]['seq']}&limit={limit}"
+    return _json(body)
 
 
 def _bad(message: str, where: str, fix: str) -> FhirError:

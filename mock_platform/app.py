@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from mock_platform import admin, faults, feed, fhir_api, helseid, operator, security
+from mock_platform import admin, faults, feed, fhir_api, helseid, operator, requestlog, security
 from mock_platform.errors import install_error_handlers
 from mock_platform.storage import open_storage
 
@@ -33,6 +33,9 @@ def create_app(config: PlatformConfig | None = None) -> Flask:
         storage.create_tenant(tenant, "municipality", tenant)
     app.extensions["sandkasse.storage"] = storage
     install_error_handlers(app)
+    # First: the request log sees every request before authorization may refuse it, and the
+    # answer after every other hook (a fault's truncation included).
+    requestlog.install(app)
     # The security part's safety net (authorize every FHIR request before its route runs), where
     # that part provides it; routes call security.authorize themselves as well.
     protect = getattr(security, "protect_fhir_api", None)

@@ -3,7 +3,16 @@ the platform answers slowly, with 429/500/503, with a truncated Bundle, or drops
 so the suite can check that an EPJ warns instead of silently showing incomplete data.
 
 Rules live in the tenant's row (PUT /admin/tenants/<id>/faults), so every platform process
-applies the same rules; a rule with `times` fires that many times in total.
+applies the same rules; a rule with `times` fires that many times in total. The first rule that
+matches decides. Kind `pass` lets matching requests through untouched (with `times`, only that
+many); `skip: n` on a rule is short for a `pass` rule with `times: n` in front of it, so the
+first n matching requests get through and later ones fail (a later page of a search, say).
+Both counts are kept in the database, so they hold across processes.
+
+A tenant's settings (PUT /admin/tenants/<id>/settings) are test conditions of the same kind:
+`max_page_size` makes the tenant's searches answer with at most that many entries a page (a
+server may always return fewer than `_count` asks for), so a consumer's paging shows with a
+handful of records. They live in the database too (the kv table), read at most once a second.
 """
 from __future__ import annotations
 
@@ -12,13 +21,14 @@ import json
 import socket
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.tenancy import storage, tenant_row
 
-KINDS = ("slow", "429", "500", "503", "truncated", "drop")
+KINDS = ("slow", "429", "500", "503", "truncated", "drop", "pass")
 _FIX = "This is an injected fault (sandkasse fault injection); a client must retry later or warn its user."
 
 
@@ -38,7 +48,7 @@ def validate_rules(rules: object) -> tuple[list[dict], list[Issue]]:
             issues.append(Issue("error", "value", f"Unknown fault kind {rule.get('kind')!r}.", f"{where}.kind",
                                 fix=f"Use one of {', '.join(KINDS)}."))
             continue
-        delay, times = rule.get("delay_ms", 2000 if kind == "slow" else 0), rule.get("times")
+        delay, times, skip = rule.get("delay_ms", 2000 if kind == "slow" else 0), rule.get("times"), rule.get("skip")
         if not isinstance(delay, int) or not 0 <= delay <= 120_000:
             issues.append(Issue("error", "value", "delay_ms must be an integer 0–120000.", f"{where}.delay_ms",
                                 fix="Give the delay in milliseconds, e.g. 3000."))
@@ -47,13 +57,57 @@ def validate_rules(rules: object) -> tuple[list[dict], list[Issue]]:
             issues.append(Issue("error", "value", "times must be a positive integer.", f"{where}.times",
                                 fix="Leave times out to fire on every matching request."))
             continue
+        if skip is not None and (not isinstance(skip, int) or isinstance(skip, bool) or skip < 0 or kind == "pass"):
+            issues.append(Issue("error", "value", "skip must be a non-negative integer on a fault rule.",
+                                f"{where}.skip", fix='Let the first n matching requests through with "skip": n, '
+                                                     'e.g. {"route": "EpisodeOfCare*", "kind": "503", "skip": 1}.'))
+            continue
         out = {"route": rule.get("route", "*"), "kind": kind, "delay_ms": delay}
         if rule.get("patient") is not None:
             out["patient"] = str(rule["patient"]).removeprefix("Patient/")
         if times is not None:
             out["times"] = out["remaining"] = times
+        if skip:
+            clean.append({**{k: v for k, v in out.items() if k in ("route", "patient")}, "kind": "pass",
+                          "delay_ms": 0, "times": skip, "remaining": skip, "skip_for": len(clean) + 1})
+            out["skip"] = skip
         clean.append(out)
     return clean, issues
+
+
+SETTINGS_NAMESPACE = "platform.tenant-settings"
+SETTINGS_MAX_AGE = 1.0      # seconds another process's change may take to be seen here
+MAX_PAGE_SIZE_LIMIT = 1000
+
+
+def validate_settings(body: object) -> tuple[dict, list[Issue]]:
+    """{"max_page_size": 1–1000 or null (the platform's default paging)}."""
+    if not isinstance(body, dict):
+        return {}, [Issue("error", "structure", "Settings are a JSON object.", "settings",
+                          fix='Send e.g. {"max_page_size": 5}.')]
+    issues = [Issue("error", "not-supported", f"Unknown setting {name!r}.", name, rule="sk-platform-tenant",
+                    fix="Known settings: max_page_size.") for name in sorted(set(body) - {"max_page_size"})]
+    size = body.get("max_page_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                             or not 1 <= size <= MAX_PAGE_SIZE_LIMIT):
+        issues.append(Issue("error", "value", "max_page_size must be an integer 1–1000, or null.", "max_page_size",
+                            rule="sk-platform-tenant", fix="E.g. 5, so that a dozen records span three pages."))
+    return ({"max_page_size": size} if size is not None else {}), issues
+
+
+def tenant_settings(tenant: str) -> dict:
+    cache = current_app.extensions.setdefault("sandkasse.tenant-settings", {})
+    hit = cache.get(tenant)
+    if hit is not None and time.monotonic() - hit[0] < SETTINGS_MAX_AGE:
+        return hit[1]
+    settings = storage().kv_get(SETTINGS_NAMESPACE, tenant) or {}
+    cache[tenant] = (time.monotonic(), settings)
+    return settings
+
+
+def set_tenant_settings(tenant: str, settings: dict) -> None:
+    storage().kv_put(SETTINGS_NAMESPACE, tenant, settings)
+    current_app.extensions.setdefault("sandkasse.tenant-settings", {}).pop(tenant, None)
 
 
 def install(app: Flask) -> None:
@@ -65,6 +119,8 @@ def _before() -> Response | None:
     tenant = (request.view_args or {}).get("tenant")
     if tenant is None or request.blueprint not in ("fhir", "feed"):
         return None
+    if request.blueprint == "fhir":
+        _cap_page_size(tenant)
     rules = tenant_row(tenant)["faults"]
     if not rules:
         return None
@@ -76,8 +132,28 @@ def _before() -> Response | None:
             continue
         if "times" in rule and not storage().consume_fault(tenant, index):
             continue
+        if rule["kind"] == "pass":
+            return None
         return _fire(rule)
     return None
+
+
+def _cap_page_size(tenant: str) -> None:
+    """Lower the request's _count to the tenant's max_page_size before the route reads it, so
+    the answer's paging links carry the page size actually used."""
+    cap = tenant_settings(tenant).get("max_page_size")
+    if not cap:
+        return
+    given = request.args.get("_count")
+    if given is not None and not (given.isdigit() and int(given) > cap):
+        return                      # within the cap (or not a number: the search refuses it)
+    args = request.args.copy()
+    args["_count"] = str(cap)
+    request.args = ImmutableMultiDict(args)
+    if request.method == "POST" and "_count" in request.form:
+        form = request.form.copy()
+        form["_count"] = str(min(cap, int(form["_count"]) if form["_count"].isdigit() else cap))
+        request.form = ImmutableMultiDict(form)
 
 
 def _patients() -> set[str]:

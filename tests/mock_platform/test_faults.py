@@ -74,3 +74,75 @@ def test_invalid_rules_are_refused(loaded) -> None:
     response = loaded.admin("PUT", "/tenants/0301/faults", json=[{"route": "*", "kind": "teapot"}])
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["faults[0].kind"]
+
+
+def test_skip_lets_the_first_matching_requests_through(loaded) -> None:
+    _faults(loaded, {"route": "Observation*", "kind": "503", "skip": 2})
+    assert loaded.get("Patient/p1").status_code == 200               # not matching: not counted
+    first = loaded.get("Observation", patient="p1", _count=3)
+    assert first.status_code == 200
+    later_page = next(link["url"] for link in first.json()["link"] if link["relation"] == "next")
+    assert httpx.get(later_page, headers=loaded.http.headers).status_code == 200
+    assert loaded.get("Observation", patient="p1").status_code == 503  # the third and later fail
+    assert loaded.get("Observation", patient="p2").status_code == 503
+    stored = loaded.admin("GET", "/tenants/0301/faults").json()["faults"]
+    assert [(r["kind"], r.get("remaining")) for r in stored] == [("pass", 0), ("503", None)]
+    assert stored[1]["skip"] == 2
+
+
+def test_skip_is_counted_in_the_database_across_processes(tmp_path) -> None:
+    """Two platform apps (as two processes would) on one database share one skip count."""
+    from mock_platform import PlatformConfig, create_app, start_in_thread
+    from tests.mock_platform.conftest import Api
+    config = PlatformConfig(database=str(tmp_path / "shared.sqlite3"), tenants=("0301",), auth="off-dev")
+    with start_in_thread(create_app(config)) as a, start_in_thread(create_app(config)) as b:
+        one, two = Api(a.url), Api(b.url)
+        assert one.admin("PUT", "/tenants/0301/faults", json=[{"route": "Patient*", "kind": "500", "skip": 1}]
+                         ).status_code == 200
+        assert one.get("Patient", _id="x").status_code == 200
+        assert two.get("Patient", _id="x").status_code == 500             # the other process saw the skip used
+
+
+def test_pass_rules_exempt_a_route_from_a_broader_rule(loaded) -> None:
+    _faults(loaded, {"route": "Patient*", "kind": "pass"}, {"route": "*", "kind": "503"})
+    assert loaded.get("Patient/p1").status_code == 200
+    assert loaded.get("Observation", patient="p1").status_code == 503
+
+
+@pytest.mark.parametrize("skip", [-1, "1", 1.5, True])
+def test_invalid_skip_is_refused(loaded, skip) -> None:
+    response = loaded.admin("PUT", "/tenants/0301/faults", json=[{"route": "*", "kind": "503", "skip": skip}])
+    assert response.status_code == 400
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["faults[0].skip"] and "skip" in issue["diagnostics"]
+
+
+def test_max_page_size_caps_every_page_of_a_search(loaded) -> None:
+    assert loaded.admin("PUT", "/tenants/0301/settings", json={"max_page_size": 4}).json()["settings"] == \
+        {"max_page_size": 4}
+    seen, url = [], None
+    page = loaded.get("Observation", patient="p1", _count=50).json()   # asks for more than the cap
+    while True:
+        assert len(page["entry"]) <= 4 and page["total"] == 6
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        url = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
+        if url is None:
+            break
+        assert "_count=4" in url
+        page = httpx.get(url, headers=loaded.http.headers).json()
+    assert sorted(seen) == [f"o{i}" for i in range(6)]
+    assert len(loaded.get("Observation", patient="p1", _count=1).json()["entry"]) == 1   # smaller stays
+    assert len(loaded.get("Observation", patient="p1").json()["entry"]) == 4             # default capped too
+    assert loaded.admin("GET", "/tenants/0301/settings").json()["settings"] == {"max_page_size": 4}
+    assert loaded.admin("PUT", "/tenants/0301/settings", json={"max_page_size": None}).status_code == 200
+    assert len(loaded.get("Observation", patient="p1").json()["entry"]) == 6
+    assert len(loaded.as_("epj-a", tenant="4601").get("Observation").json().get("entry", [])) == 0
+
+
+@pytest.mark.parametrize("body, where", [({"max_page_size": 0}, "max_page_size"),
+                                         ({"max_page_size": "5"}, "max_page_size"),
+                                         ({"page": 5}, "page"), ([], "settings")])
+def test_invalid_settings_are_refused(loaded, body, where) -> None:
+    response = loaded.admin("PUT", "/tenants/0301/settings", json=body)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == [where]
