@@ -81,6 +81,11 @@ def _type_spec(resource: dict) -> TypeSpec:
         search.append(SearchParam(param["name"], param["type"], paths[param["name"]], "SHALL",
                                   _comparators(param.get("definition"))))
     declared = {p.name for p in search}
+    for include in resource.get("searchInclude", []):
+        source, _, param = include.partition(":")
+        if source != name or (param not in declared and include not in guide().get("includes", {})):
+            raise GuideError(f"the CapabilityStatement's _include {include} on {name} has no element path; "
+                             "require the parameter or add it under [includes] in guide.toml")
     stray = sorted(set(paths) - declared)
     if stray:
         raise GuideError(f"guide.toml has paths for {name} parameters {stray} that the CapabilityStatement "
@@ -103,6 +108,12 @@ def types() -> dict[str, TypeSpec]:
     if unknown:
         raise GuideError(f"guide.toml has paths for {unknown}, which the CapabilityStatement does not require")
     return specs
+
+
+def include_path(rtype: str, param: str) -> str:
+    """The element an _include of rtype:param follows: the parameter's, or guide.toml's [includes]."""
+    found = next((p.path for p in types()[rtype].search if p.name == param), None)
+    return found or guide()["includes"][f"{rtype}:{param}"]
 
 
 def params(kind: str | None = None) -> list[tuple[str, SearchParam]]:
