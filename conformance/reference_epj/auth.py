@@ -78,6 +78,12 @@ class EpjAuth(HelseIdAuth):
 
     def _with_proof(self, request: httpx.Request) -> httpx.Request:
         request = super()._with_proof(request)
+        if self.epj.helseid is None:
+            # A platform with the development flag does not verify tokens; it knows its caller
+            # by these headers (docs/security.md), so sperring and source ownership still apply
+            # to this EPJ's client. A platform enforcing HelseID ignores them.
+            request.headers["X-Sandkasse-Dev-Client"] = self.config.client_id
+            request.headers["X-Sandkasse-Dev-Org"] = self.epj.organisation
         missing = Defect.MISSING_DPOP if self.role == "producer" else Defect.CONSUMER_MISSING_DPOP
         if self.epj.has(missing):
             request.headers["Authorization"] = f"Bearer {self._token}"

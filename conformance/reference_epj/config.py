@@ -58,13 +58,17 @@ class DefectSpec:
     description: str
     fails: tuple[str, ...]
     names: str
+    # The sandbox the variant is proven on: "helseid" (enforced) or "development" (the platform's
+    # development flag, for defects of the EPJ's own token or proof, which enforcement would
+    # refuse before any data arrived; the suite judges them from the request log either way).
+    platform: str = "helseid"
 
 
 @cache
 def defect_catalog() -> dict[str, DefectSpec]:
     entries = yaml.safe_load(files(__package__).joinpath("defects.yaml").read_text(encoding="utf-8"))
-    return {e["id"]: DefectSpec(e["id"], e["role"], e["description"], tuple(e["fails"]), str(e["names"]))
-            for e in entries}
+    return {e["id"]: DefectSpec(e["id"], e["role"], e["description"], tuple(e["fails"]), str(e["names"]),
+                                e.get("platform", "helseid")) for e in entries}
 
 
 @dataclass

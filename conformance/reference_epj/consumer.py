@@ -106,7 +106,13 @@ class Consumer:
             url = next((link["url"] for link in bundle.get("link", []) if link.get("relation") == "next"), None)
             query, page = None, page + 1
             if self.config.has(Defect.IGNORES_PAGING):
-                break
+                return result
+            if url is None and isinstance(bundle.get("total"), int) and len(result.resources) < bundle["total"] \
+                    and not self.config.has(Defect.SWALLOWS_TRUNCATED):
+                # The last page, yet fewer matches than the server counted: entries were lost
+                # on the way (a cut-off answer that still parses), so the list is not complete.
+                raise Unavailable(f"the platform's answer was cut off ({len(result.resources)} of "
+                                  f"{bundle['total']} entries arrived); the list cannot be shown")
         return result
 
     def _get(self, url: str, params: dict | None) -> dict:

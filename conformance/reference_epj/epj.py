@@ -5,6 +5,7 @@ import json
 import os
 from pathlib import Path
 
+from conformance.auth import HelseIdClientConfig
 from conformance.reference_epj.config import Defect, EpjConfig
 from conformance.reference_epj.consumer import Consumer
 from conformance.reference_epj.producer import Producer, StepFailed
@@ -47,4 +48,6 @@ def config_from_file(path: Path) -> EpjConfig:
     data["defects"] = frozenset(Defect(d) for d in data.get("defects", []))
     if data.get("cohort"):
         data["cohort"] = Path(data["cohort"])
+    if isinstance(data.get("helseid"), dict):
+        data["helseid"] = HelseIdClientConfig(**data["helseid"])
     return EpjConfig(**data)

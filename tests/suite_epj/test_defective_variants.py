@@ -16,8 +16,8 @@ from tests.suite_epj.harness import run_variant
 ROLE_PREFIX = {"producer": "SK-PROD-", "consumer": "SK-CONS-"}
 
 
-def test_clean_epj_passes_every_role(loaded_platform, epj_cohort: Path, tmp_path: Path) -> None:
-    run = run_variant(loaded_platform, epj_cohort, tmp_path, frozenset(), ("producer", "consumer"))
+def test_clean_epj_passes_every_role(platforms, epj_cohort: Path, tmp_path: Path) -> None:
+    run = run_variant(platforms, epj_cohort, tmp_path, frozenset(), ("producer", "consumer"))
     statuses = run.statuses()
     expected = {r for r in load_catalog() if r.startswith(("SK-PROD-", "SK-CONS-"))}
     assert set(statuses) == expected
@@ -26,17 +26,17 @@ def test_clean_epj_passes_every_role(loaded_platform, epj_cohort: Path, tmp_path
     assert run.report["verdict"] == "verified"
 
 
-def test_python_adapter_drives_the_same_epj(loaded_platform, epj_cohort: Path, tmp_path: Path) -> None:
-    run = run_variant(loaded_platform, epj_cohort, tmp_path, frozenset(), ("consumer",), adapter="python")
+def test_python_adapter_drives_the_same_epj(platforms, epj_cohort: Path, tmp_path: Path) -> None:
+    run = run_variant(platforms, epj_cohort, tmp_path, frozenset(), ("consumer",), adapter="python")
     statuses = run.statuses(("SK-CONS-",))
     assert statuses and set(statuses.values()) == {"passed"}, run.failed()
 
 
 @pytest.mark.parametrize("defect", sorted(defect_catalog()))
-def test_defective_variant_fails_exactly_its_requirements(defect: str, loaded_platform, epj_cohort: Path,
+def test_defective_variant_fails_exactly_its_requirements(defect: str, platforms, epj_cohort: Path,
                                                           tmp_path: Path) -> None:
     spec = defect_catalog()[defect]
-    run = run_variant(loaded_platform, epj_cohort, tmp_path, frozenset({Defect(defect)}), (spec.role,))
+    run = run_variant(platforms, epj_cohort, tmp_path, frozenset({Defect(defect)}), (spec.role,))
     failed = run.failed()
     assert set(failed) == set(spec.fails), f"{defect}: expected {spec.fails}, the suite failed {failed}"
     for req_id, message in failed.items():

@@ -2,6 +2,7 @@
 platform, and scenario runs recorded step by step with the requests each step caused."""
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from conformance.adapters import load_adapter
 from conformance.ground_truth import GroundTruth
 from conformance.scenarios import load_scenario
 from conformance.suite.roles.driver import Driver
-from conformance.suite.roles.sandbox import SandboxPlatform
+from conformance.suite.roles.sandbox import OPERATOR_TOKEN_ENV, SandboxPlatform
 
 
 def _evidence_hooks(config: pytest.Config) -> dict:
@@ -28,7 +29,8 @@ def sandbox(platform_url: str, platform_admin_url: str | None, client_config_pat
     if client_config_path:
         from conformance.auth import HelseIdAuth, HelseIdClientConfig
         auth = HelseIdAuth(HelseIdClientConfig.load(client_config_path))
-    platform = SandboxPlatform(platform_url, admin, auth, _evidence_hooks(pytestconfig))
+    platform = SandboxPlatform(platform_url, admin, auth, _evidence_hooks(pytestconfig),
+                               operator_token=os.environ.get(OPERATOR_TOKEN_ENV))
     yield platform
     platform.close()
 

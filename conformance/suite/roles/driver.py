@@ -23,6 +23,14 @@ class StepRecord:
     elapsed: float
     error: str | None = None                     # the adapter failed (timeout, protocol)
     stored: list[dict] = field(default_factory=list)  # what the platform holds after the step
+    # The platform's refusal of an earlier step of the same scenario, if any: a later step
+    # that depends on what the earlier one should have stored cannot succeed.
+    earlier_refusal: str | None = None
+
+    def refusal(self) -> str | None:
+        """The platform's answer to the first of this step's intake requests that it refused."""
+        return next((f"{self.step['step']} was refused by the platform ({r.refusal})"
+                     for r in self.intake() if r.refusal), None)
 
     def intake(self) -> list[LoggedRequest]:
         return [r for r in self.requests if r.is_intake]

@@ -1,14 +1,19 @@
 """The suite's view of the sandbox platform, over HTTP only (it never imports mock_platform).
 
 - the request log `GET [admin]/admin/tenants/<t>/requests?since=<seq>`: every request that
-  reached the tenant's FHIR base, with the headers that carry identity (Authorization, DPoP),
-  the body, and the platform's answer: what arrived in the intake, as the EPJ sent it;
-- fault injection `PUT [admin]/admin/tenants/<t>/faults` and seeding `POST .../seed`;
+  reached the tenant's FHIR base, refused ones included, with the headers that carry identity
+  (Authorization, DPoP), the body, and the platform's answer: what arrived in the intake, as
+  the EPJ sent it;
+- fault injection `PUT [admin]/admin/tenants/<t>/faults`, the tenant's test conditions
+  `PUT .../settings` (a small page size) and seeding `POST .../seed`;
 - the tenant's FHIR API for what was stored (search, read, history).
+
+The admin routes are the sandbox operator's: with HelseID enforced they need the operator's
+token, which the suite takes from $SANDKASSE_OPERATOR_TOKEN (never from a file it writes).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
 
 import json
@@ -16,6 +21,8 @@ import json
 import httpx
 
 from conformance.adapters import tls_context
+
+OPERATOR_TOKEN_ENV = "SANDKASSE_OPERATOR_TOKEN"   # the sandbox operator's token, for the admin API
 
 
 @dataclass
@@ -29,6 +36,24 @@ class LoggedRequest:
     status: int
     response: object
     time: float | None = None  # when the platform received it (seconds since the epoch)
+    truncated: list = field(default_factory=list)   # "body"/"response" cut at the platform's cap
+
+    @classmethod
+    def from_log(cls, row: dict) -> "LoggedRequest":
+        """Tolerant of fields a newer platform adds (e.g. other_headers)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in row.items() if k in known})
+
+    @property
+    def refusal(self) -> str | None:
+        """What the platform said when it refused the request (its OperationOutcome's first
+        error), or None when it was answered 2xx."""
+        if 200 <= self.status < 300:
+            return None
+        issues = self.response.get("issue", []) if isinstance(self.response, dict) else []
+        first = issues[0] if issues and isinstance(issues[0], dict) else {}
+        text = " ".join(t for t in ((first.get("details") or {}).get("text"), first.get("diagnostics")) if t)
+        return f"HTTP {self.status}: {text}" if text else f"HTTP {self.status}"
 
     @property
     def is_intake(self) -> bool:
@@ -42,13 +67,15 @@ class LoggedRequest:
 
 class SandboxPlatform:
     def __init__(self, platform_url: str, admin_url: str, auth: httpx.Auth | None = None,
-                 event_hooks: dict | None = None) -> None:
+                 event_hooks: dict | None = None, operator_token: str | None = None) -> None:
         self.platform_url = platform_url.rstrip("/")
         path = urlsplit(self.platform_url).path.strip("/").split("/")
         self.tenant = path[-2] if len(path) >= 2 and path[-1] == "fhir" else path[-1]
         # The suite's own HelseID client (--client-config), when the platform enforces HelseID.
+        # The admin API is the operator's: its token when given, else (development flag) open.
         self.admin = httpx.Client(base_url=f"{admin_url.rstrip('/')}/admin/tenants/{self.tenant}/", timeout=15.0,
-                                  auth=auth, verify=tls_context(), event_hooks=event_hooks)
+                                  verify=tls_context(), event_hooks=event_hooks,
+                                  headers={"Authorization": f"Bearer {operator_token}"} if operator_token else None)
         self.fhir = httpx.Client(base_url=self.platform_url + "/", timeout=15.0, auth=auth, verify=tls_context(),
                                  event_hooks=event_hooks,
                                  headers={"Accept": "application/fhir+json"})
@@ -60,9 +87,14 @@ class SandboxPlatform:
     # -- request log ---------------------------------------------------------------------------
 
     def requests_since(self, seq: int) -> list[LoggedRequest]:
-        response = self.admin.get("requests", params={"since": seq})
-        response.raise_for_status()
-        return [LoggedRequest(**r) for r in response.json()["requests"]]
+        out, url, params = [], "requests", {"since": seq}
+        while url:
+            response = self.admin.get(url, params=params)
+            response.raise_for_status()
+            body = response.json()
+            out += [LoggedRequest.from_log(r) for r in body["requests"]]
+            url, params = body.get("next"), None
+        return out
 
     def last_seq(self) -> int:
         response = self.admin.get("requests", params={"since": 2**53})
@@ -77,11 +109,17 @@ class SandboxPlatform:
     def clear_faults(self) -> None:
         self.admin.put("faults", json=[]).raise_for_status()
 
-    def seed(self, bundle: dict) -> dict:
+    def set_settings(self, settings: dict) -> None:
+        """The tenant's test conditions, e.g. {"max_page_size": 5}."""
+        self.admin.put("settings", json=settings).raise_for_status()
+
+    def seed(self, bundles: list[dict]) -> dict:
         """Seeding takes NDJSON, one transaction Bundle a line, as from the cohort's bundles.ndjson."""
-        response = self.admin.post("seed", content=json.dumps(bundle, ensure_ascii=False).encode() + b"\n",
-                                   headers={"Content-Type": "application/x-ndjson"})
-        response.raise_for_status()
+        lines = b"".join(json.dumps(b, ensure_ascii=False).encode() + b"\n" for b in bundles)
+        response = self.admin.post("seed", content=lines, headers={"Content-Type": "application/x-ndjson"})
+        if response.status_code != 200:
+            raise RuntimeError(f"the sandbox refused the suite's seed data (HTTP {response.status_code}): "
+                               f"{response.text[:2000]}")
         return response.json()
 
     # -- FHIR --------------------------------------------------------------------------------

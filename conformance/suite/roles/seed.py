@@ -49,6 +49,9 @@ def sperring(rid: str, patient_id: str, client_id: str, references: list[str], s
         "category": [{"coding": [spec["category"]]}],
         "patient": {"reference": f"Patient/{patient_id}"},
         "dateTime": "2026-01-15T10:00:00+01:00",
+        # The patient's opt-out is the rule the block rests on (ppc-1: a Consent names its policy).
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT",
+                                   "display": "opt-out"}]},
         "provision": {
             "type": "deny",
             "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
@@ -93,7 +96,13 @@ def news2_set(run_token: str, patient_id: str, effective: str, m: dict, total: i
     return measurements + [score]
 
 
-def transaction(resources: list[dict]) -> dict:
-    return {"resourceType": "Bundle", "type": "transaction",
-            "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r,
-                       "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources]}
+def transactions(resources: list[dict]) -> list[dict]:
+    """One transaction Bundle per patient: the platform takes one patient's data per write."""
+    by_patient: dict[str, list[dict]] = {}
+    for resource in resources:
+        patient = (resource.get("patient") or resource.get("subject") or {}).get("reference", "")
+        by_patient.setdefault(patient, []).append(resource)
+    return [{"resourceType": "Bundle", "type": "transaction",
+             "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r,
+                        "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in group]}
+            for group in by_patient.values()]

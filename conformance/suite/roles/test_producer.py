@@ -27,6 +27,7 @@ def vedtak_run(driver: Driver, ground_truth, run_token: str, sandbox) -> dict[st
     patient = cohort_patient(ground_truth, scenario["patient"]["cohort_index"])
     vedtak_id = f"{scenario['steps'][0]['params']['vedtak_id']}-{run_token}"
     records: dict[str, StepRecord] = {}
+    refused = None
     for item in scenario["steps"]:
         params = copy.deepcopy(item.get("params", {}))
         if item["step"] == "register-vedtak":
@@ -34,6 +35,7 @@ def vedtak_run(driver: Driver, ground_truth, run_token: str, sandbox) -> dict[st
         if item["step"] != "resend-last":
             params["vedtak_id"] = vedtak_id
         record = records[item["step"]] = driver.perform(item["step"], params)
+        record.earlier_refusal, refused = refused, refused or record.refusal()
         sent = record.entries("EpisodeOfCare") or records["register-vedtak"].entries("EpisodeOfCare")
         identifier = next(iter((sent[0]["resource"].get("identifier") or [])), None) if sent else None
         if identifier:
@@ -52,16 +54,32 @@ def news2_run(driver: Driver, ground_truth) -> StepRecord:
 
 
 def _done(record: StepRecord) -> None:
+    """The step reached the intake. What the EPJ sent is judged even when the platform refused
+    it (the requirement the refusal is about fails on its own); a step that never got there
+    fails here, naming the earlier refusal that kept it from happening, if there was one."""
     name = record.step["step"]
     if record.error:
         fail(f"The EPJ could not perform {name}: {record.error}",
              "Implement the step in the test-control endpoint (docs/scenario-protocol.md).")
+    if record.intake():
+        return
+    if record.earlier_refusal:
+        fail(f"The EPJ could not perform {name}: {record.earlier_refusal}.",
+             "Fix what the platform refused first; its answer says what is wrong and how to fix it.")
     if record.answer["status"] != "done":
         fail(f"The EPJ reported {name} as failed: {record.answer.get('detail', '(no detail)')}",
              "Make the step succeed against the sandbox; the detail says what the platform answered.")
-    if not record.intake():
-        fail(f"The EPJ reported {name} as done, but nothing reached the platform's intake.",
-             "Send each change to the intake (POST [base] with a transaction Bundle) when it happens.")
+    fail(f"The EPJ reported {name} as done, but nothing reached the platform's intake.",
+         "Send each change to the intake (POST [base] with a transaction Bundle) when it happens.")
+
+
+def _not_stored(record: StepRecord, what: str) -> None:
+    """Fails when the platform holds nothing of the step (a refused write stores nothing)."""
+    if not record.stored:
+        cause = record.refusal() or record.earlier_refusal
+        fail(f"{what}: the platform holds no vedtak with the identifier the EPJ sent"
+             + (f", because {cause}." if cause else "."),
+             "Make the platform accept the write (its answer says what to fix); then it can be judged.")
 
 
 def _sent(record: StepRecord, rtype: str) -> list[dict]:
@@ -199,6 +217,7 @@ def test_resend_is_idempotent(vedtak_run) -> None:
     _sent(registered, "EpisodeOfCare")
     resent = vedtak_run["resend-last"]
     _done(resent)
+    _not_stored(registered, "The resend cannot be judged")
     ids_before = sorted({r["id"] for r in registered.stored})
     ids_after = sorted({r["id"] for r in resent.stored})
     if len(ids_after) != 1 or ids_after != ids_before:
@@ -209,10 +228,8 @@ def test_resend_is_idempotent(vedtak_run) -> None:
 
 @requirement("SK-PROD-010")
 def test_changes_are_new_versions(vedtak_run) -> None:
+    _not_stored(vedtak_run["register-vedtak"], "The vedtak's versions cannot be judged")
     registered = vedtak_run["register-vedtak"].stored
-    if not registered:
-        fail("The registered vedtak cannot be found on the platform by the identifier the EPJ sent.",
-             "Register the vedtak before changing it; search it by identifier to check.")
     target = registered[0]["id"]
     previous = vedtak_run["resend-last"]
     versions = [_version(registered, target)]
@@ -226,6 +243,9 @@ def test_changes_are_new_versions(vedtak_run) -> None:
         if not request.get("ifMatch"):
             fail(f"{name} updated {request.get('url')} without If-Match: a concurrent change would be overwritten.",
                  'Send entry.request.ifMatch = W/"<versionId you last saw>".')
+        if record.refusal():
+            fail(f"{name} did not become a new version of EpisodeOfCare/{target}: {record.refusal()}.",
+                 "Send the change so that the platform accepts it (its answer says what to fix).")
         if {r["id"] for r in record.stored} != {r["id"] for r in previous.stored}:
             fail(f"{name} changed the set of vedtak with this id from {sorted(r['id'] for r in previous.stored)} "
                  f"to {sorted(r['id'] for r in record.stored)}: the change became a new resource.",
@@ -243,8 +263,10 @@ def _version(stored: list[dict], rid: str) -> int:
 
 @requirement("SK-PROD-008")
 def test_writes_carry_provenance(vedtak_run, news2_run) -> None:
-    for record in [*vedtak_run.values(), news2_run]:
-        _done(record)
+    records = [*vedtak_run.values(), news2_run]
+    if not any(record.intake() for record in records):
+        _done(records[0])
+    for record in records:           # every write that reached the intake, refused or not
         for request in record.intake():
             entries = request.entries()
             written = {e.get("fullUrl") if e.get("request", {}).get("method") == "POST" else e.get("request", {}).get("url")
