@@ -1,6 +1,6 @@
 """Runs the conformance suite's producer and consumer roles against the reference EPJ (clean or
 with one defect) on the REAL mock platform: each variant gets a fresh tenant (seeded with the
-cohort's patients) on a platform served with `mock_platform.start_in_thread`, and its own EPJ
+whole cohort) on a platform served with `mock_platform.start_in_thread`, and its own EPJ
 on a free port; the suite runs over HTTP and writes report.json, which is what the tests judge.
 
 Two platforms per test process (docs/scenario-protocol.md, "Proving the suite"):
@@ -54,28 +54,17 @@ class Platform:
                              headers={"Authorization": f"Bearer {OPERATOR}", **(headers or {})}, **kwargs)
 
     def new_tenant(self, cohort: Path) -> str:
-        """A fresh tenant copying kommune 0301, with the cohort's patients seeded."""
+        """A fresh tenant copying kommune 0301, seeded with the whole published cohort (as a
+        hosted sandbox is): the scenarios' patients' data is the cohort's plus what the
+        scenarios write and seed, and the roles' checks compare only what the scenarios made."""
         tenant = f"v-{uuid.uuid4().hex[:12]}"
         created = self.admin("POST", "/tenants", json={"id": tenant, "kind": "vendor", "kommunenummer": KOMMUNE,
                                                        "organisations": [EPJ_ORG, SUITE_ORG]})
         assert created.status_code == 201, created.text
-        seeded = self.admin("POST", f"/tenants/{tenant}/seed", content=patients_only(cohort).encode(),
+        seeded = self.admin("POST", f"/tenants/{tenant}/seed", content=(cohort / "bundles.ndjson").read_bytes(),
                             headers={"Content-Type": "application/x-ndjson"})
         assert seeded.status_code == 200, seeded.text
         return tenant
-
-
-def patients_only(cohort: Path) -> str:
-    """The cohort's patients, one transaction Bundle a line. The information services' data in
-    these runs is what the scenarios write and seed, which is what the roles' checks compare."""
-    lines = []
-    with (cohort / "bundles.ndjson").open(encoding="utf-8") as source:
-        for line in source:
-            bundle = json.loads(line)
-            bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
-            if bundle["entry"]:
-                lines.append(json.dumps(bundle, ensure_ascii=False))
-    return "\n".join(lines) + "\n"
 
 
 def register(issuer: str, name: str, organisation: str, scopes: list[str]) -> HelseIdClientConfig:
