@@ -48,7 +48,10 @@ def parse(tenant: str, rtype: str, args: MultiDict) -> Search:
                 raise _bad(key, f"The modifier ':{modifier}' is not supported.",
                            f"Search with {name}=... without a modifier (see the CapabilityStatement).")
             for value in values:
-                indexed.append(_clause(info.params[name], value, key))
+                clause = _clause(info.params[name], value, key)
+                if info.params[name].paths == (info.patient_path,) and len(clause.args) == 2:
+                    clause.patient = clause.args[1]     # one patient: the compartment's own reference
+                indexed.append(clause)
         else:
             supported = ", ".join([*COMMON_PARAMS, *info.params, *RESULT_PARAMS[:5]])
             raise _bad(key, f"Unknown search parameter '{key}' for {rtype}.",
@@ -63,15 +66,30 @@ class _IndexClause:
     table: str           # "tokens t" or "dates d"
     condition: str       # over the alias, with '?' placeholders
     args: list
+    exact: bool = False          # a token clause of one system|code or code: an equality on tokens.value
+    patient: str | None = None   # a reference clause naming one patient of the type's compartment
 
 
 def _assemble(tenant: str, rtype: str, clauses: list[_IndexClause]) -> list[tuple[str, list]]:
     """The most selective clause drives the query through its index (IN); the others are checked
-    per candidate (EXISTS on the owner index), so no clause ever materialises a large list."""
+    per candidate (EXISTS on the owner index), so no clause ever materialises a large list.
+
+    Within one patient (patient=, subject=) an exact token clause drives, narrowed to that
+    patient by tokens.patient (index tokens_patient): the candidates are then the patient's
+    matches of the code, not the patient's whole history, which grows with every measurement."""
+    ordered = sorted(clauses, key=lambda c: c.rank)
+    patient = next((c.patient for c in ordered if c.patient is not None), None)
+    scoped = next((c for c in ordered if c.exact), None) if patient is not None else None
+    if scoped is not None:
+        ordered.remove(scoped)
+        ordered.insert(0, scoped)
     out = []
-    for position, clause in enumerate(sorted(clauses, key=lambda c: c.rank)):
+    for position, clause in enumerate(ordered):
         alias = clause.table[-1]
-        if position == 0:
+        if position == 0 and clause is scoped:
+            out.append((f"r.id IN (SELECT t.id FROM tokens t WHERE t.tenant=? AND t.patient=? AND t.type=? "
+                        f"AND {clause.condition})", [tenant, patient, rtype, *clause.args]))
+        elif position == 0:
             out.append((f"r.id IN (SELECT {alias}.id FROM {clause.table} WHERE {alias}.tenant=? AND {alias}.type=? "
                         f"AND {clause.condition})", [tenant, rtype, *clause.args]))
         else:
@@ -182,8 +200,9 @@ def _clause(param: SearchParam, value: str, key: str) -> _IndexClause:
             args.append(one.lower().replace("%", "").replace("_", "") + "%")
     if not options:
         raise _bad(key, f"The parameter {key} has no value.", f"Give a value, e.g. {key}=system|code.")
+    exact = param.type == "token" and len(options) == 1 and "t.value=?" in options[0]
     return _IndexClause(0 if param.type == "reference" else 1, "tokens t",
-                        f"t.param=? AND ({' OR '.join(options)})", [param.name, *args])
+                        f"t.param=? AND ({' OR '.join(options)})", [param.name, *args], exact=exact)
 
 
 def _parse_date(value: str, key: str) -> tuple[str, float, float]:

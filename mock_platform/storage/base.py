@@ -10,7 +10,8 @@ Tables:
   events     the hendelseslager: append-only, per-tenant gap-free sequence, the full resources
   resources  projection: the current version of each resource (deleted ones stay, flagged)
   history    projection: every version ever stored (never hard-deleted)
-  tokens     search index: tokens, references and strings per (resource, parameter)
+  tokens     search index: tokens, references and strings per (resource, parameter), with the
+             resource's patient (a search within one patient's data goes straight to its matches)
   dates      search index: date ranges in epoch seconds per (resource, parameter)
   blocks     projection of active sperring Consents: which party is blocked from which data
   audit      one row per access to patient data (rendered as AuditEvent)
@@ -59,7 +60,7 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
-    system TEXT, value TEXT NOT NULL
+    system TEXT, value TEXT NOT NULL, patient TEXT
 );
 CREATE INDEX IF NOT EXISTS tokens_lookup ON tokens (tenant, type, param, value);
 CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (tenant, type, id, param);
@@ -88,6 +89,15 @@ CREATE TABLE IF NOT EXISTS kv (
     PRIMARY KEY (namespace, key)
 );
 """ + REQUEST_LOG_SCHEMA
+
+# After SCHEMA and the migrations (an index on a column that a database of an earlier version
+# gets only from its migration). tokens_patient lets a search within one patient's data go
+# straight to that patient's matches of a code, so its cost follows the number of matches, not
+# the length of the patient's history. (It leads with the patient so that the planner, which has
+# no statistics, never takes it for tokens_lookup's or tokens_owner's work.)
+INDEXES = """
+CREATE INDEX IF NOT EXISTS tokens_patient ON tokens (tenant, patient, type, param, value);
+"""
 
 SOURCE_PREFIX = "https://sandkasse.no/fhir/sid/helseid-client/"
 
@@ -233,6 +243,20 @@ class SqlStorage(RequestLogMixin):
     def _discard_if_broken(self, conn) -> None:
         pass
 
+    def _create_schema(self, conn) -> None:
+        """Tables, migrations of a database made by an earlier version, indexes; idempotent.
+        The caller runs it in one transaction, serialised against other processes."""
+        for statement in _statements(SCHEMA):
+            self._exec(conn, statement)
+        columns = [d[0] for d in self._exec(conn, "SELECT * FROM tokens WHERE 1=0").description]
+        if "patient" not in columns:
+            # Version 1 databases: tokens gain the patient of their resource (see INDEXES).
+            self._exec(conn, "ALTER TABLE tokens ADD COLUMN patient TEXT")
+            self._exec(conn, "UPDATE tokens SET patient = (SELECT r.patient FROM resources r WHERE "
+                             "r.tenant=tokens.tenant AND r.type=tokens.type AND r.id=tokens.id)")
+        for statement in _statements(INDEXES):
+            self._exec(conn, statement)
+
     def _sql(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
@@ -332,11 +356,15 @@ class SqlStorage(RequestLogMixin):
                 raise FhirError(404, Issue("error", "not-found", f"Unknown tenant '{tenant}'.",
                                            fix="Create the tenant first (POST /admin/tenants)."))
             seq = row[0]
+            # The current version of every resource the writes touch, in one query; later writes
+            # of the same resource in this request see the earlier ones through `current`.
+            current = self._read_keys(conn, tenant, [(w.rtype, w.rid) for w in writes if w.if_none_exist is None])
+            rows = _Rows(tenant, seq, recorded, epoch)
             outcomes: list[Outcome] = []
-            changes: list[dict] = []
             audit: list[AuditRow] = []
             for write in writes:
                 if write.if_none_exist is not None:
+                    rows.flush(self, conn)      # the condition must see this request's earlier writes
                     found = self._search(conn, write.if_none_exist)
                     if len(found) > 1:
                         raise FhirError(412, Issue(
@@ -346,63 +374,53 @@ class SqlStorage(RequestLogMixin):
                     if found:
                         outcomes.append(Outcome(found[0], "200 OK"))
                         continue
-                current = self._read(conn, tenant, write.rtype, write.rid)
-                check(write, current)
+                key = (write.rtype, write.rid)
+                if key not in current:
+                    current |= self._read_keys(conn, tenant, [key])
+                before = current[key]
+                check(write, before)
                 if write.method == "DELETE":
-                    if current is None or current.deleted:
-                        outcomes.append(Outcome(current or Stored({"resourceType": write.rtype, "id": write.rid},
-                                                                  0, recorded, True), "204 No Content"))
+                    if before is None or before.deleted:
+                        outcomes.append(Outcome(before or Stored({"resourceType": write.rtype, "id": write.rid},
+                                                                 0, recorded, True), "204 No Content"))
                         continue
-                    body = {"resourceType": write.rtype, "id": write.rid, "meta": dict(current.resource.get("meta", {}))}
-                    source, patient = current.source, current.patient
+                    body = {"resourceType": write.rtype, "id": write.rid, "meta": dict(before.resource.get("meta", {}))}
+                    source, patient = before.source, before.patient
                 else:
                     body = dict(write.resource or {})
                     body["meta"] = dict(body.get("meta") or {})
-                    source = current.source if current is not None and not current.deleted else actor.client_id
+                    source = before.source if before is not None and not before.deleted else actor.client_id
                     patient = write.index.patient if write.index else None
-                version = current.version + 1 if current else 1
+                version = before.version + 1 if before else 1
                 body["meta"].update(versionId=str(version), lastUpdated=recorded, source=SOURCE_PREFIX + source)
                 deleted = write.method == "DELETE"
-                text = _dumps(body)
-                self._exec(conn, "INSERT INTO history VALUES (?,?,?,?,?,?,?,?,?,?)",
-                           (tenant, write.rtype, write.rid, version, recorded, int(deleted), seq, source, patient, text))
-                self._exec(conn, "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?) "
-                                 "ON CONFLICT (tenant, type, id) DO UPDATE SET version=excluded.version, "
-                                 "last_updated=excluded.last_updated, updated_epoch=excluded.updated_epoch, "
-                                 "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
-                                 "body=excluded.body",
-                           (tenant, write.rtype, write.rid, version, recorded, epoch, int(deleted), source, patient, text))
-                self._reindex(conn, tenant, write, deleted, fresh=current is None)
                 stored = Stored(body, version, recorded, deleted, source, patient)
+                rows.add(write, stored, _dumps(body), replaces=before is not None)
+                current[key] = stored
                 outcomes.append(Outcome(stored, "204 No Content" if deleted else
-                                        "201 Created" if current is None or current.deleted else "200 OK"))
-                changes.append({"method": write.method, "type": write.rtype, "id": write.rid,
-                                "version": version, "patient": patient, "resource": None if deleted else body})
+                                        "201 Created" if before is None or before.deleted else "200 OK"))
                 audit.append(AuditRow("delete" if deleted else "create" if version == 1 else "update",
                                       write.rtype, write.rid, patient))
-            if not changes:
+            if not rows.changes:
                 raise _NothingChanged(outcomes)
+            rows.flush(self, conn)
             self._exec(conn, "INSERT INTO events VALUES (?,?,?,?,?,?,?)",
-                       (tenant, seq, recorded, kind, actor.client_id, actor.organisation,
-                        _dumps({"changes": changes})))
+                       (tenant, seq, recorded, kind, actor.client_id, actor.organisation, rows.event_body()))
             self._audit(conn, tenant, actor, audit, recorded, epoch)
         return seq, outcomes
 
+    _INSERT_HISTORY = "INSERT INTO history VALUES (?,?,?,?,?,?,?,?,?,?)"
+    _UPSERT_RESOURCE = ("INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?) "
+                        "ON CONFLICT (tenant, type, id) DO UPDATE SET version=excluded.version, "
+                        "last_updated=excluded.last_updated, updated_epoch=excluded.updated_epoch, "
+                        "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
+                        "body=excluded.body")
+
     def _reindex(self, conn, tenant: str, write: Write, deleted: bool, fresh: bool) -> None:
-        key = (tenant, write.rtype, write.rid)
-        if not fresh:   # a resource never stored before has no index rows to replace
-            self._exec(conn, "DELETE FROM tokens WHERE tenant=? AND type=? AND id=?", key)
-            self._exec(conn, "DELETE FROM dates WHERE tenant=? AND type=? AND id=?", key)
-        if write.rtype == "Consent" and not fresh:
-            self._exec(conn, "DELETE FROM blocks WHERE tenant=? AND consent=?", (tenant, f"Consent/{write.rid}"))
-        if deleted or write.index is None:
-            return
-        self._many(conn, "INSERT INTO tokens VALUES (?,?,?,?,?,?)", [(*key, *t) for t in write.index.tokens])
-        self._many(conn, "INSERT INTO dates VALUES (?,?,?,?,?,?)", [(*key, *d) for d in write.index.dates])
-        self._many(conn, "INSERT INTO blocks VALUES (?,?,?,?,?,?,?)",
-                   [(tenant, b.consent, b.patient, b.actor_kind, b.actor_value,
-                     _dumps(list(b.classes)) if b.classes is not None else None,
-                     _dumps(list(b.refs)) if b.refs is not None else None) for b in write.blocks])
+        """Replace one resource's index rows (rebuild_projections; _append batches through _Rows)."""
+        rows = _Rows(tenant, 0, "", 0.0)
+        rows.index(write, None if deleted else write.index, replaces=not fresh)
+        rows.flush_index(self, conn)
 
     def rebuild_projections(self, tenant: str, derive: Callable[[dict, Callable[[str], dict | None]],
                                                                 tuple[IndexRows, list[Block]]]) -> int:
@@ -430,14 +448,8 @@ class SqlStorage(RequestLogMixin):
                         resource["meta"]["source"] = SOURCE_PREFIX + (source or "")
                     text = _dumps(resource)
                     args = (tenant, change["type"], change["id"], change["version"], recorded)
-                    self._exec(conn, "INSERT INTO history VALUES (?,?,?,?,?,?,?,?,?,?)",
-                               (*args, int(deleted), seq, source, change["patient"], text))
-                    self._exec(conn, "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?) "
-                                     "ON CONFLICT (tenant, type, id) DO UPDATE SET version=excluded.version, "
-                                     "last_updated=excluded.last_updated, updated_epoch=excluded.updated_epoch, "
-                                     "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
-                                     "body=excluded.body",
-                               (*args, epoch, int(deleted), source, change["patient"], text))
+                    self._exec(conn, self._INSERT_HISTORY, (*args, int(deleted), seq, source, change["patient"], text))
+                    self._exec(conn, self._UPSERT_RESOURCE, (*args, epoch, int(deleted), source, change["patient"], text))
                     write = Write(change["method"], change["type"], change["id"], None if deleted else resource)
                     if not deleted:
                         write.index, write.blocks = derive(resource, lambda ref: state.get(ref))
@@ -479,20 +491,33 @@ class SqlStorage(RequestLogMixin):
                          (tenant, rtype, rid)).fetchone()
         return _stored(row) if row else None
 
+    _KEYS_PER_QUERY = 500       # well under every SQLite build's limit of bound parameters
+
+    def _read_keys(self, conn, tenant: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Stored | None]:
+        """The current versions of (type, id) keys, one query per type (None: never stored)."""
+        found: dict[tuple[str, str], Stored | None] = dict.fromkeys(keys)
+        by_type: dict[str, list[str]] = {}
+        for rtype, rid in found:
+            by_type.setdefault(rtype, []).append(rid)
+        for rtype, ids in by_type.items():
+            for at in range(0, len(ids), self._KEYS_PER_QUERY):
+                chunk = ids[at:at + self._KEYS_PER_QUERY]
+                rows = self._exec(conn, f"SELECT r.id, {self._COLS} FROM resources r WHERE r.tenant=? AND r.type=? "
+                                        f"AND r.id IN ({','.join('?' * len(chunk))})", [tenant, rtype, *chunk])
+                for row in rows.fetchall():
+                    found[(rtype, row[0])] = _stored(row[1:])
+        return found
+
     def read(self, tenant: str, rtype: str, rid: str) -> Stored | None:
         with self._conn() as conn:
             return self._read(conn, tenant, rtype, rid)
 
     def read_many(self, tenant: str, references: list[str]) -> list[Stored]:
         """Current, not deleted, versions of 'Type/id' references (for _include)."""
-        found: list[Stored] = []
+        keys = [(rtype, rid) for rtype, _, rid in (ref.partition("/") for ref in references)]
         with self._conn() as conn:
-            for ref in dict.fromkeys(references):
-                rtype, _, rid = ref.partition("/")
-                stored = self._read(conn, tenant, rtype, rid)
-                if stored is not None and not stored.deleted:
-                    found.append(stored)
-        return found
+            found = self._read_keys(conn, tenant, keys)
+        return [s for s in found.values() if s is not None and not s.deleted]
 
     def vread(self, tenant: str, rtype: str, rid: str, version: int) -> Stored | None:
         with self._conn() as conn:
@@ -555,7 +580,7 @@ class SqlStorage(RequestLogMixin):
 
     def _audit(self, conn, tenant: str, actor: Actor, rows: list[AuditRow], recorded: str, epoch: float) -> None:
         self._many(conn, "INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   [(tenant, uuid.uuid4().hex, recorded, epoch, actor.client_id, actor.organisation, actor.purpose,
+                   [(tenant, _audit_id(epoch), recorded, epoch, actor.client_id, actor.organisation, actor.purpose,
                      actor.user_hpr, r.action, r.rtype, r.rid, r.patient, r.outcome, r.detail) for r in rows])
 
     def audit(self, tenant: str, actor: Actor, rows: list[AuditRow], batched: bool = False) -> None:
@@ -676,12 +701,91 @@ class SqlStorage(RequestLogMixin):
             conn.close()
 
 
+class _Rows:
+    """The rows one append writes, collected per table and written with one statement each.
+
+    A resource written twice in one request keeps only its last index rows; the old index rows
+    of a resource stored before are deleted first, so the index always describes the current
+    version.
+    """
+
+    def __init__(self, tenant: str, seq: int, recorded: str, epoch: float) -> None:
+        self.tenant, self.seq, self.recorded, self.epoch = tenant, seq, recorded, epoch
+        self.history: list[tuple] = []
+        self.resources: list[tuple] = []
+        self.replaced: dict[tuple[str, str], None] = {}          # (type, id) whose old index rows go
+        self.indexed: dict[tuple[str, str], tuple[Write, IndexRows | None]] = {}
+        self.changes: list[tuple[dict, str | None]] = []         # (change without resource, its JSON)
+
+    def add(self, write: Write, stored: Stored, text: str, replaces: bool) -> None:
+        deleted = stored.deleted
+        key = (self.tenant, write.rtype, write.rid, stored.version, stored.last_updated)
+        self.history.append((*key, int(deleted), self.seq, stored.source, stored.patient, text))
+        self.resources.append((*key, self.epoch, int(deleted), stored.source, stored.patient, text))
+        self.index(write, None if deleted else write.index, replaces)
+        self.changes.append(({"method": write.method, "type": write.rtype, "id": write.rid,
+                              "version": stored.version, "patient": stored.patient}, None if deleted else text))
+
+    def index(self, write: Write, rows: IndexRows | None, replaces: bool) -> None:
+        key = (write.rtype, write.rid)
+        if replaces:
+            self.replaced[key] = None
+        self.indexed.pop(key, None)                 # the last write of a resource wins
+        self.indexed[key] = (write, rows)
+
+    def flush(self, storage: "SqlStorage", conn) -> None:
+        storage._many(conn, storage._INSERT_HISTORY, self.history)
+        storage._many(conn, storage._UPSERT_RESOURCE, self.resources)
+        self.history, self.resources = [], []
+        self.flush_index(storage, conn)
+
+    def flush_index(self, storage: "SqlStorage", conn) -> None:
+        tenant = self.tenant
+        gone = [(tenant, rtype, rid) for rtype, rid in self.replaced]
+        storage._many(conn, "DELETE FROM tokens WHERE tenant=? AND type=? AND id=?", gone)
+        storage._many(conn, "DELETE FROM dates WHERE tenant=? AND type=? AND id=?", gone)
+        storage._many(conn, "DELETE FROM blocks WHERE tenant=? AND consent=?",
+                      [(tenant, f"Consent/{rid}") for _, rtype, rid in gone if rtype == "Consent"])
+        tokens, dates, blocks = [], [], []
+        for (rtype, rid), (write, rows) in self.indexed.items():
+            if rows is None:
+                continue
+            tokens += [(tenant, rtype, rid, *t, rows.patient) for t in rows.tokens]
+            dates += [(tenant, rtype, rid, *d) for d in rows.dates]
+            blocks += [(tenant, b.consent, b.patient, b.actor_kind, b.actor_value,
+                        _dumps(list(b.classes)) if b.classes is not None else None,
+                        _dumps(list(b.refs)) if b.refs is not None else None) for b in write.blocks]
+        storage._many(conn, "INSERT INTO tokens (tenant, type, id, param, system, value, patient) "
+                            "VALUES (?,?,?,?,?,?,?)", tokens)
+        storage._many(conn, "INSERT INTO dates VALUES (?,?,?,?,?,?)", dates)
+        storage._many(conn, "INSERT INTO blocks VALUES (?,?,?,?,?,?,?)", blocks)
+        self.replaced, self.indexed = {}, {}
+
+    def event_body(self) -> str:
+        """The event's JSON, {"changes": [...]}, reusing each resource's JSON text as stored
+        (the same text as json.dumps of the whole would give, without serialising twice)."""
+        parts = [_dumps(change)[:-1] + ',"resource":' + (text if text is not None else "null") + "}"
+                 for change, text in self.changes]
+        return '{"changes":[' + ",".join(parts) + "]}"
+
+
 class _NothingChanged(Exception):
     """Raised inside append to roll back the sequence number when no write changed anything."""
 
     def __init__(self, outcomes: list[Outcome]):
         super().__init__("nothing changed")
         self.outcomes = outcomes
+
+
+def _audit_id(epoch: float) -> str:
+    """32 hex digits like a uuid4, but starting with the time in milliseconds: new rows land at
+    the end of the audit table's primary key instead of on a random page of it, which keeps the
+    pages a write transaction dirties (and the WAL it writes) few."""
+    return f"{int(epoch * 1000):012x}{uuid.uuid4().hex[:20]}"
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _stored(row) -> Stored:

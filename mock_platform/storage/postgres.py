@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-from mock_platform.storage.base import SCHEMA, SqlStorage
+from mock_platform.storage.base import SqlStorage
 
 
 class PostgresStorage(SqlStorage):
@@ -24,8 +24,7 @@ class PostgresStorage(SqlStorage):
         # Several processes may start at once against a fresh database: serialise the DDL.
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(424242)")
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                conn.execute(statement)
+            self._create_schema(conn)
 
     @contextmanager
     def _write(self, conn: psycopg.Connection) -> Iterator[None]:

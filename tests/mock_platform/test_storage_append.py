@@ -1,0 +1,123 @@
+"""The batched append of the hendelseslager, on SQLite and PostgreSQL: one request's rows are
+written table by table, and still mean exactly what one write after the other meant."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from mock_platform import search
+from mock_platform.errors import FhirError
+from mock_platform.searchparams import index
+from mock_platform.storage import Actor, Write, open_storage
+from tests.mock_platform.fhir import patient, observation
+
+ACTOR = Actor("epj-a", "974600007")
+
+
+def _allow(write, current) -> None:
+    pass
+
+
+def _put(resource: dict) -> Write:
+    return Write("PUT", resource["resourceType"], resource["id"], resource, index(resource))
+
+
+def _find(store, rtype: str, query: str) -> list[str]:
+    parsed = search.parse("0301", rtype, MultiDict([tuple(kv.split("=", 1)) for kv in query.split("&")]))
+    total, found = store.search(parsed.query)
+    assert total == len(found)
+    return sorted(s.resource["id"] for s in found)
+
+
+@pytest.fixture()
+def store(database: str):
+    storage = open_storage(database)
+    storage.create_tenant("0301", "municipality", "0301")
+    storage.append("0301", "transaction", [_put(patient("p1", 1)), _put(patient("p2", 2))], ACTOR, _allow)
+    yield storage
+    storage.close()
+
+
+def test_a_resource_written_twice_in_one_request_keeps_both_versions_and_only_the_last_index(store) -> None:
+    first, second = observation("o1", "p1", code="8867-4"), observation("o1", "p1", code="9279-1")
+    seq, outcomes = store.append("0301", "transaction", [_put(first), _put(second)], ACTOR, _allow)
+    assert [o.stored.version for o in outcomes] == [1, 2]
+    assert [o.status for o in outcomes] == ["201 Created", "200 OK"]
+    assert store.read("0301", "Observation", "o1").resource["code"]["coding"][0]["code"] == "9279-1"
+    assert _find(store, "Observation", "code=9279-1") == ["o1"]
+    assert _find(store, "Observation", "code=8867-4") == []
+    total, versions = store.history("0301", "Observation", "o1", 10, 0)
+    assert total == 2 and [v.version for v in versions] == [2, 1]
+    (event,) = [e for e in store.events("0301", 0, 10) if e["seq"] == seq]
+    assert [(c["version"], c["resource"]["code"]["coding"][0]["code"]) for c in event["changes"]] == \
+        [(1, "8867-4"), (2, "9279-1")]
+
+
+def test_an_update_replaces_the_index_rows_of_the_stored_version(store) -> None:
+    store.append("0301", "transaction", [_put(observation("o1", "p1", code="8867-4"))], ACTOR, _allow)
+    store.append("0301", "transaction", [_put(observation("o1", "p1", code="9279-1",
+                                                          when="2024-06-01T00:00:00Z"))], ACTOR, _allow)
+    assert _find(store, "Observation", "code=8867-4") == []
+    assert _find(store, "Observation", "patient=Patient/p1&code=9279-1&date=lt2025-01-01") == ["o1"]
+    assert _find(store, "Observation", "patient=Patient/p1&date=ge2025-01-01") == []
+
+
+def test_a_delete_in_the_same_request_as_its_create_leaves_no_index_rows(store) -> None:
+    seq, outcomes = store.append("0301", "transaction", [
+        _put(observation("o1", "p1")), Write("DELETE", "Observation", "o1")], ACTOR, _allow)
+    assert [o.status for o in outcomes] == ["201 Created", "204 No Content"]
+    assert store.read("0301", "Observation", "o1").deleted
+    assert _find(store, "Observation", "patient=p1&code=8867-4") == []
+    assert _find(store, "Observation", "patient=p1") == []
+
+
+def test_a_conditional_create_sees_the_writes_before_it_in_the_same_request(store) -> None:
+    condition = search.parse("0301", "Observation", MultiDict([("code", "8867-4"), ("patient", "p2")])).query
+    condition.count = 2
+    again = observation("o-new", "p2")
+    seq, outcomes = store.append("0301", "transaction", [
+        _put(observation("o2", "p2")),
+        Write("POST", "Observation", "o-new", again, index(again), if_none_exist=condition)], ACTOR, _allow)
+    assert outcomes[1].status == "200 OK" and outcomes[1].stored.resource["id"] == "o2"
+    assert store.read("0301", "Observation", "o-new") is None
+
+
+def test_a_refused_write_late_in_a_request_stores_nothing_of_it(store) -> None:
+    def refuse_o3(write, current) -> None:
+        if write.rid == "o3":
+            raise FhirError(412, [])
+    before = store.last_seq("0301")
+    with pytest.raises(FhirError):
+        store.append("0301", "transaction", [_put(observation(f"o{i}", "p1")) for i in range(1, 5)], ACTOR, refuse_o3)
+    assert store.last_seq("0301") == before
+    assert store.read("0301", "Observation", "o1") is None
+    assert _find(store, "Observation", "patient=p1&code=8867-4") == []
+
+
+def test_the_event_body_is_the_json_of_its_changes(store) -> None:
+    resource = observation("o1", "p1")
+    resource["note"] = [{"text": "Målt i hjemmet, \"rolig\" pasient"}]
+    seq, (outcome,) = store.append("0301", "transaction", [_put(resource)], ACTOR, _allow)
+    (event,) = [e for e in store.events("0301", 0, 10) if e["seq"] == seq]
+    assert event["changes"] == [{"method": "PUT", "type": "Observation", "id": "o1", "version": 1,
+                                 "patient": "Patient/p1", "resource": outcome.stored.resource}]
+    assert json.loads(json.dumps(event))["changes"][0]["resource"]["note"][0]["text"].startswith("Målt")
+
+
+def test_a_search_within_one_patient_follows_that_patients_matches(store) -> None:
+    """patient + code is answered from the patient's rows of that code (index tokens_patient)."""
+    store.append("0301", "transaction", [_put(observation(f"a{i}", "p1", code="8867-4" if i % 4 == 0 else "9279-1",
+                                                           when=f"2025-03-{1 + i % 28:02d}T10:00:00Z"))
+                                          for i in range(40)], ACTOR, _allow)
+    store.append("0301", "transaction", [_put(observation(f"b{i}", "p2", code="8867-4")) for i in range(10)],
+                 ACTOR, _allow)
+    assert _find(store, "Observation", "patient=Patient/p1&code=http://loinc.org|8867-4&date=ge2025-03-01") == \
+        sorted(f"a{i}" for i in range(0, 40, 4))
+    assert _find(store, "Observation", "subject=p1&code=8867-4&date=ge2025-03-09") == \
+        sorted(f"a{i}" for i in range(0, 40, 4) if 1 + i % 28 >= 9)
+    assert _find(store, "Observation", "patient=p2&code=8867-4,9279-1") == sorted(f"b{i}" for i in range(10))
+    parsed = search.parse("0301", "Observation", MultiDict([("patient", "p1"), ("code", "8867-4")]))
+    driver = parsed.query.where[0][0]
+    assert "t.patient=?" in driver and "tokens t" in driver
