@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -64,13 +65,27 @@ def _record(response: Response) -> Response:
     rest = match["rest"] or ""
     path = rest if match["api"] == "fhir" else "../events" + (f"/{rest}" if rest else "")
     store.log_request(RequestRecord(
-        tenant, g.get("sandkasse_arrived") or time.time(), request.method, request.url, path, headers,
+        tenant, g.get("sandkasse_arrived") or time.time(), request.method, _url(request.environ), path, headers,
         tuple(others), body, response.status_code, answer,
         tuple(name for name, cut in (("body", body_cut), ("response", answer_cut)) if cut)))
     return response
 
 
+def _url(environ: dict) -> str:
+    """The absolute URL as the client sent it, straight from the WSGI environ: werkzeug's
+    request.url (IRI decoding, host checks) would cost more than the rest of the recording."""
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not target:
+        target = quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), safe="/:@!$&'()*+,;=-._~%")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+    return f"{environ['wsgi.url_scheme']}://{host}{target}"
+
+
 def _request_body() -> bytes | None:
+    if not request.content_length and request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return None           # no body (the common read): skip the stream machinery
     try:
         return request.get_data(cache=True)
     except RequestEntityTooLarge:
