@@ -34,7 +34,9 @@ from conformance.validator import Issue, operation_outcome
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 DEFAULT_COUNT, MAX_COUNT = 50, 1000
 RESULT_PARAMETERS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_format"}
-COMMON = {"_id": "token", "_lastUpdated": "date"}
+# The parameters of every type (the statement's rest.searchParam), searched like the others.
+COMMON = (support.SearchParam("_id", "token", "id"),
+          support.SearchParam("_lastUpdated", "date", "meta.lastUpdated", comparators=("eq", "ge", "le", "gt", "lt")))
 VERSION = "1"      # the EPJ serves what it loaded: one version of each resource
 UTC = timezone.utc
 LOW, HIGH = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
@@ -100,13 +102,26 @@ def _element_ranges(value: object) -> list[tuple[datetime, datetime]]:
 
 def _date_matches(ranges: list[tuple[datetime, datetime]], comparator: str, s0: datetime, s1: datetime,
                   overlap_as_eq: bool = False) -> bool:
-    """search.html#date: compare the range of the search value with the range of the element."""
+    """search.html#date: compare the range [s0, s1) of the search value with each range of the element."""
     for t0, t1 in ranges:
         inside = (t0 < s1 and t1 > s0) if overlap_as_eq else (t0 >= s0 and t1 <= s1)
-        if {"eq": inside, "gt": t1 > s1, "lt": t0 < s0, "ge": t1 > s1 or inside,
-                "le": t0 < s0 or inside, "ne": not inside}.get(comparator, False):
+        if {"eq": inside, "gt": t1 > s1, "lt": t0 < s0, "ge": t1 > s1 or inside, "le": t0 < s0 or inside}[comparator]:
             return True
     return False
+
+
+def _date_value(rtype: str, param: support.SearchParam, item: str) -> tuple[str, datetime, datetime]:
+    """(comparator, start, end) of one date search value, or a 400 that says what is wrong."""
+    comparator, text = (item[:2], item[2:]) if item[:2].isalpha() else ("eq", item)
+    if comparator not in param.comparators:
+        raise BadSearch(Issue("error", "not-supported", f"The comparator {comparator!r} is not supported on "
+                              f"{rtype}.{param.name}.", expression=param.name,
+                              fix=f"Use one of {', '.join(param.comparators)}."))
+    try:
+        return (comparator, *date_range(text))
+    except ValueError:
+        raise BadSearch(Issue("error", "invalid", f"{text!r} is not a FHIR date for {rtype}.{param.name}.",
+                              expression=param.name, fix="Use YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with zone."))
 
 
 # --- the index -----------------------------------------------------------------------------
@@ -131,7 +146,7 @@ class Index:
         self.keys: dict[tuple[str, str], dict[str, set[str]]] = {}       # (type, param) -> key -> ids
         self.dates: dict[tuple[str, str], dict[str, list]] = {}          # (type, param) -> id -> ranges
         for rtype, spec in self.specs.items():
-            for param in spec.search:
+            for param in (*COMMON, *spec.search):
                 self._index(rtype, param.name, param.type, param.path)
 
     @classmethod
@@ -179,7 +194,10 @@ class Index:
                         keys.setdefault(key, set()).add(rid)
                 elif kind == "date":
                     dates.setdefault(rid, []).extend(_element_ranges(value))
-        self.keys[(rtype, name)], self.dates[(rtype, name)] = keys, dates
+        if kind == "date":
+            self.dates[(rtype, name)] = dates
+        else:
+            self.keys[(rtype, name)] = keys
 
     # -- read -------------------------------------------------------------------------------
 
@@ -194,49 +212,35 @@ class Index:
 
     def search(self, rtype: str, args: list[tuple[str, str]], strict: bool) -> list[dict]:
         """The matches in the requested order (parameters AND, comma-separated values OR)."""
-        params = {p.name: p for p in self.specs[rtype].search}
+        params = {p.name: p for p in (*COMMON, *self.specs[rtype].search)}
         ids: set[str] | None = None
         for name, value in args:
             if name in RESULT_PARAMETERS:
                 continue
-            base, _, modifier = name.partition(":")
-            if modifier or (base not in params and base not in COMMON):
-                if modifier or strict:
-                    raise BadSearch(Issue("error", "not-supported",
-                                          f"{rtype} has no search parameter {name!r}.", expression=name,
-                                          fix=f"Use the parameters of the CapabilityStatement: "
-                                              f"{', '.join([*COMMON, *params])}."))
+            if name not in params:      # modifiers (name:exact, …) are not among what the guide requires
+                if strict or ":" in name:
+                    raise BadSearch(Issue("error", "not-supported", f"{rtype} has no search parameter {name!r}.",
+                                          expression=name, fix=f"Use the parameters of GET [base]/metadata: "
+                                                               f"{', '.join(params)}."))
                 continue      # lenient (the default): an unknown parameter is ignored
-            found = self._matching(rtype, base, params.get(base), value)
+            if name == "_lastUpdated" and self.config.has("ignores-last-updated"):
+                continue
+            found = self._matching(rtype, params[name], value)
             ids = found if ids is None else ids & found
         pool = self.by_type[rtype]
         chosen = [pool[i] for i in (ids if ids is not None else pool)]
         return self._sorted(rtype, chosen, dict(args).get("_sort"))
 
-    def _matching(self, rtype: str, name: str, param: support.SearchParam | None, value: str) -> set[str]:
-        if name == "_id":
-            return {v for v in value.split(",") if v in self.by_type[rtype]}
-        if name == "_lastUpdated":
-            if self.config.has("ignores-last-updated"):
-                return set(self.by_type[rtype])
-            comparator, day = _comparator(value)
-            s0, s1 = date_range(day)
-            return {rid for rid, r in self.by_type[rtype].items()
-                    if _date_matches([date_range(r["meta"]["lastUpdated"])], comparator, s0, s1)}
+    def _matching(self, rtype: str, param: support.SearchParam, value: str) -> set[str]:
+        out: set[str] = set()
         if param.type == "date":
-            out: set[str] = set()
+            overlap = self.config.has("date-eq-as-overlap")
             for item in value.split(","):
-                comparator, day = _comparator(item)
-                if comparator not in param.comparators:
-                    raise BadSearch(Issue("error", "not-supported", f"The comparator {comparator!r} is not supported "
-                                          f"on {rtype}.{name}.", expression=name,
-                                          fix=f"Use one of {', '.join(param.comparators)}."))
-                s0, s1 = date_range(day)
-                out |= {rid for rid, ranges in self.dates[(rtype, name)].items()
-                        if _date_matches(ranges, comparator, s0, s1, self.config.has("date-eq-as-overlap"))}
+                comparator, s0, s1 = _date_value(rtype, param, item)
+                out |= {rid for rid, ranges in self.dates[(rtype, param.name)].items()
+                        if _date_matches(ranges, comparator, s0, s1, overlap)}
             return out
-        keys = self.keys[(rtype, name)]
-        out = set()
+        keys = self.keys[(rtype, param.name)]
         for item in value.split(","):
             if param.type == "reference" and "://" in item:        # an absolute URL of this server
                 item = "/".join(item.rstrip("/").split("/")[-2:])
@@ -252,8 +256,6 @@ class Index:
             name = field_name.lstrip("-")
             if name == "_id":
                 key = lambda r: r["id"]                                                  # noqa: E731
-            elif name == "_lastUpdated":
-                key = lambda r: r["meta"]["lastUpdated"]                                 # noqa: E731
             elif (rtype, name) in self.dates:
                 dates = self.dates[(rtype, name)]
                 key = lambda r: min((t0 for t0, _ in dates.get(r["id"], [])), default=HIGH)   # noqa: E731
@@ -297,12 +299,6 @@ class Index:
                 for rid in sorted(keys.get(f"{rtype}/{resource['id']}", ()), key=self.order[source].get):
                     add(self.by_type[source][rid])
         return out
-
-
-def _comparator(value: str) -> tuple[str, str]:
-    if value[:2].isalpha():
-        return value[:2], value[2:]
-    return "eq", value
 
 
 def _relative(value: object, types: dict[str, str]) -> object:
@@ -443,6 +439,17 @@ def history(rtype: str, rid: str) -> Response:
                   "entry": [{"fullUrl": f"{_base()}{rtype}/{rid}", "resource": resource,
                              "request": {"method": "PUT", "url": f"{rtype}/{rid}"},
                              "response": {"status": "200"}}]})
+
+
+@fhir_api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def elsewhere(rest: str) -> Response:
+    """Anything else under /fhir: an OperationOutcome, never a bare HTML error page."""
+    if request.method != "GET":
+        return _error(405, Issue("error", "not-supported", f"{request.method} is not supported: this FHIR API is "
+                                 "read-only; the EPJ writes to the platform's intake.",
+                                 fix="Use GET: read, vread, history and search."), {"Allow": "GET"})
+    return _error(404, Issue("error", "not-found", f"There is nothing at [base]/{rest}.",
+                             fix="Use [base]/<Type>, [base]/<Type>/<id>[/_history[/<vid>]] or [base]/metadata."))
 
 
 @fhir_api.get("/<rtype>")

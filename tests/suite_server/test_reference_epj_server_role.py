@@ -113,3 +113,9 @@ def test_withheld_free_text_and_bad_searches(client, small_cohort: Path) -> None
     assert client.get("Observation", params={"date": "sa2024-01-01"}).status_code == 400
     assert client.get("AuditEvent").status_code == 404
     assert client.get("Observation", params={"_count": "many"}).status_code == 400
+    for bad in ({"date": "2024-13-45"}, {"_lastUpdated": "yesterday"}, {"code:text": "puls"}, {"_sort": "code"}):
+        response = client.get("Observation", params=bad)
+        assert response.status_code == 400 and response.json()["resourceType"] == "OperationOutcome", bad
+    for method, path in (("POST", "Observation"), ("DELETE", "Patient/x"), ("GET", "Patient/x/y/z")):
+        response = client.request(method, path)
+        assert response.status_code in (404, 405) and response.json()["resourceType"] == "OperationOutcome"
