@@ -89,38 +89,31 @@ class SandboxPlatform:
     def requests_since(self, seq: int) -> list[LoggedRequest]:
         out, url, params = [], "requests", {"since": seq}
         while url:
-            response = self.admin.get(url, params=params)
-            response.raise_for_status()
-            body = response.json()
+            body = _admin_ok(self.admin.get(url, params=params)).json()
             out += [LoggedRequest.from_log(r) for r in body["requests"]]
             url, params = body.get("next"), None
         return out
 
     def last_seq(self) -> int:
-        response = self.admin.get("requests", params={"since": 2**53})
-        response.raise_for_status()
-        return int(response.json()["last"])
+        return int(_admin_ok(self.admin.get("requests", params={"since": 2**53})).json()["last"])
 
     # -- admin -----------------------------------------------------------------------------------
 
     def set_faults(self, faults: list[dict]) -> None:
-        self.admin.put("faults", json=faults).raise_for_status()
+        _admin_ok(self.admin.put("faults", json=faults))
 
     def clear_faults(self) -> None:
-        self.admin.put("faults", json=[]).raise_for_status()
+        _admin_ok(self.admin.put("faults", json=[]))
 
     def set_settings(self, settings: dict) -> None:
         """The tenant's test conditions, e.g. {"max_page_size": 5}."""
-        self.admin.put("settings", json=settings).raise_for_status()
+        _admin_ok(self.admin.put("settings", json=settings))
 
     def seed(self, bundles: list[dict]) -> dict:
         """Seeding takes NDJSON, one transaction Bundle a line, as from the cohort's bundles.ndjson."""
         lines = b"".join(json.dumps(b, ensure_ascii=False).encode() + b"\n" for b in bundles)
         response = self.admin.post("seed", content=lines, headers={"Content-Type": "application/x-ndjson"})
-        if response.status_code != 200:
-            raise RuntimeError(f"the sandbox refused the suite's seed data (HTTP {response.status_code}): "
-                               f"{response.text[:2000]}")
-        return response.json()
+        return _admin_ok(response, "the suite's seed data").json()
 
     # -- FHIR --------------------------------------------------------------------------------
 
@@ -141,3 +134,14 @@ class SandboxPlatform:
         if response.status_code != 200:
             return None, None
         return response.json(), response.headers.get("ETag")
+
+
+def _admin_ok(response: httpx.Response, what: str = "") -> httpx.Response:
+    """The sandbox's admin answer, or an error that says what to do (a setup error of the run,
+    not a finding about the EPJ)."""
+    if response.is_success:
+        return response
+    hint = (f" Give the sandbox operator's token in ${OPERATOR_TOKEN_ENV}."
+            if response.status_code == 401 else "")
+    raise RuntimeError(f"the sandbox's admin API refused {what or response.request.url.path} "
+                       f"(HTTP {response.status_code}): {response.text[:2000]}{hint}")
