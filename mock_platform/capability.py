@@ -5,10 +5,37 @@ from __future__ import annotations
 from flask import current_app
 
 from mock_platform.searchparams import registry
+from mock_platform.security.scopes import policy
 
 _DOC = {"token": "system|code, |code or code; comma for OR", "reference": "Type/id (patient: id alone is enough)",
         "date": "prefixes eq ne gt lt ge le sa eb ap; partial dates are ranges", "string": "case-insensitive prefix"}
 _WRITE = ("read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type")
+
+
+# R4 core Subscription with the rest-hook channel (mock_platform/subscriptions.py).
+_SUBSCRIPTION = {
+    "type": "Subscription",
+    "documentation": "R4 Subscription, channel.type rest-hook only; criteria is a search of a served type "
+                     "(same parameters as GET [type]?...; no result parameters); channel.payload empty (ping) or "
+                     "application/fhir+json (a history Bundle: a Parameters subscription status with the event "
+                     "sequence of the hendelseslager, then the matching resources). Status requested -> active "
+                     "after the handshake, error when the endpoint refuses it or deliveries keep failing. "
+                     "Visible only to the client that created it. Needs a read scope.",
+    "interaction": [{"code": c} for c in ("read", "create", "update", "delete", "search-type")],
+    "versioning": "no-version",
+    "readHistory": False,
+    "updateCreate": False,
+    "searchParam": [{"name": "_id", "type": "token"},
+                    {"name": "status", "type": "token", "documentation": "requested | active | error | off"}],
+}
+
+
+def _service_documentation(rtype: str) -> str:
+    name = policy().service_name(rtype)
+    service = policy().service_of.get(rtype)
+    if service is not None:
+        return f"Informasjonstjeneste: {name} (scope {policy().scope(service, 'read')} / .write)"
+    return f"{name}: used with the scope of any information service" if name else ""
 
 
 def capability_statement(base_url: str) -> dict:
@@ -19,7 +46,7 @@ def capability_statement(base_url: str) -> dict:
                        if p.type == "reference"]
         resources.append({
             "type": info.name,
-            "documentation": f"Informasjonstjeneste: {info.service}" if info.service else "",
+            "documentation": _service_documentation(info.name),
             "interaction": [{"code": code} for code in _WRITE],
             "versioning": "versioned-update",
             "readHistory": True,
@@ -37,6 +64,7 @@ def capability_statement(base_url: str) -> dict:
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
         })
+    resources.append(_SUBSCRIPTION)
     resources.append({
         "type": "AuditEvent",
         "documentation": "Written by the platform for every read and write; read-only for clients.",
@@ -57,8 +85,9 @@ def capability_statement(base_url: str) -> dict:
             "mode": "server",
             "documentation": "Search result parameters: _count (max 1000, paging links next/previous/first/last), "
                              "_sort (_id, _lastUpdated, date parameters; '-' for descending), _include, "
-                             "_revinclude, _summary=count. Data withheld by a patient's sperring is reported in "
-                             "an OperationOutcome entry with search.mode 'outcome'.",
+                             "_revinclude, _summary=count. Data withheld by a patient's sperring, and other systems' "
+                             "internal-only notes (meta.security R), are reported in an OperationOutcome entry "
+                             "with search.mode 'outcome'. Subscription (rest-hook) notifies of new events.",
             "security": {"cors": False, "service": [{"coding": [{
                 "system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}]}],
                 "description": "HelseID access tokens bound with DPoP (auth mode 'helseid')."},

@@ -3,7 +3,8 @@
 A JSON feed (not a FHIR Bundle: an event groups several resource versions, which a Bundle cannot
 express without losing the grouping). A consumer keeps the last sequence number it has seen and
 asks for what came after; with `wait` the request long-polls until something newer exists.
-Changes name the resource version (vread it for the content) and are filtered by sperring.
+Changes name the resource version (vread it for the content) and are filtered by sperring and by
+the restricted-notes rule (other systems' internal-only notes), counted in `withheld`.
 """
 from __future__ import annotations
 
@@ -32,12 +33,18 @@ def events(tenant: str) -> Response:
         store.wait_for_events(tenant, since, min(wait, MAX_WAIT))
     found = store.events(tenant, since, count)
     blocks = store.blocks_for(tenant, rules.actor_keys(actor))
-    withheld, out, patients = 0, [], set()
+    withheld: dict[str, int] = {}
+    out, patients = [], set()
     for event in found:
         changes = []
         for change in event["changes"]:
-            if rules.blocking(blocks, change["type"], change["id"], change["patient"]):
-                withheld += 1
+            # Only a resource's source system writes it, so the event's client is the note's source
+            # and the event's organisation the one it was written for.
+            reason = "sperring" if rules.blocking(blocks, change["type"], change["id"], change["patient"]) else \
+                "restricted" if rules.restricted_for(actor, change["type"], change.get("resource"), event["source"],
+                                                     event["organisation"]) else None
+            if reason is not None:
+                withheld[reason] = withheld.get(reason, 0) + 1
                 continue
             patients.add(change["patient"])
             changes.append({k: change[k] for k in ("method", "type", "id", "version", "patient")}
@@ -47,7 +54,8 @@ def events(tenant: str) -> Response:
     body = {"tenant": tenant, "since": since, "last_seq": last, "head": store.last_seq(tenant), "events": out,
             "next": f"{request.base_url}?{urlencode({'since': last, 'wait': int(wait) or 30, '_count': count})}"}
     if withheld:
-        body["withheld"] = {"count": withheld, "outcome": rules.withheld_issue(withheld, "changes").to_fhir()}
+        issues = [issue.to_fhir() for issue in rules.withheld_issues(withheld, "changes")]
+        body["withheld"] = {"count": sum(withheld.values()), "outcome": issues[0], "issues": issues}
     store.audit(tenant, actor, [AuditRow("search", None, None, p, detail="event feed") for p in sorted(
         p for p in patients if p)] or [AuditRow("search", None, None, None, detail="event feed")])
     return Response(json.dumps(body, ensure_ascii=False), content_type="application/json")

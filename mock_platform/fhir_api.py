@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, request
 
 from conformance.validator import Issue, Validator, operation_outcome
-from mock_platform import audit, intake, rules, search, security
+from mock_platform import audit, intake, rules, search, security, subscriptions
 from mock_platform.capability import capability_statement
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import PLATFORM_WRITTEN, reference_of, registry, values_at
@@ -22,6 +22,8 @@ from mock_platform.storage import Actor, AuditRow, Outcome, Query, Stored
 from mock_platform.tenancy import caller, storage, tenant_row
 
 bp = Blueprint("fhir", __name__, url_prefix="/<tenant>/fhir")
+# The Subscription dispatcher belongs to the FHIR API: set up when this blueprint is registered.
+bp.record_once(lambda state: subscriptions.install(state.app))
 
 
 
@@ -34,6 +36,8 @@ def _base(tenant: str) -> str:
 
 
 def _check_type(rtype: str, writing: bool = False) -> None:
+    if rtype == subscriptions.TYPE:     # its supported interactions are routed before this check
+        raise subscriptions.not_supported("history, vread or $validate")
     if rtype in PLATFORM_WRITTEN and not writing:
         return
     if rtype not in registry():
@@ -116,6 +120,9 @@ def transaction(tenant: str) -> Response:
 
 @bp.post("/<rtype>")
 def create(tenant: str, rtype: str) -> Response:
+    if rtype == subscriptions.TYPE:
+        actor, context = caller(tenant, rtype, "write")
+        return subscriptions.create(tenant, actor, context, _body(), _base(tenant))
     _check_type(rtype, writing=True)
     actor, _ = caller(tenant, rtype, "write")
     resource = _body()
@@ -129,6 +136,9 @@ def create(tenant: str, rtype: str) -> Response:
 
 @bp.put("/<rtype>/<rid>")
 def update(tenant: str, rtype: str, rid: str) -> Response:
+    if rtype == subscriptions.TYPE:
+        actor, context = caller(tenant, rtype, "write")
+        return subscriptions.update(tenant, actor, context, rid, _body(), _base(tenant))
     _check_type(rtype, writing=True)
     actor, _ = caller(tenant, rtype, "write")
     resource = _body()
@@ -142,6 +152,8 @@ def update(tenant: str, rtype: str, rid: str) -> Response:
 
 @bp.delete("/<rtype>/<rid>")
 def delete(tenant: str, rtype: str, rid: str) -> Response:
+    if rtype == subscriptions.TYPE:
+        return subscriptions.delete(tenant, caller(tenant, rtype, "write")[0], rid)
     _check_type(rtype, writing=True)
     actor, _ = caller(tenant, rtype, "write")
     entry = intake.Entry(rtype, "DELETE", rtype, rid, None, if_match=request.headers.get("If-Match"))
@@ -182,6 +194,8 @@ def _response_entry(tenant: str, outcome: Outcome) -> dict:
 
 @bp.get("/<rtype>/<rid>")
 def read(tenant: str, rtype: str, rid: str) -> Response:
+    if rtype == subscriptions.TYPE:
+        return subscriptions.read(tenant, caller(tenant, rtype, "read")[0], rid)
     _check_type(rtype)
     actor, _ = caller(tenant, rtype, "read")
     if rtype == "AuditEvent":
@@ -196,7 +210,7 @@ def read(tenant: str, rtype: str, rid: str) -> Response:
         raise FhirError(410, Issue("error", "deleted", f"{rtype}/{rid} was deleted (version {stored.version}).",
                                    rule="sk-platform-history",
                                    fix=f"Earlier versions remain readable at {rtype}/{rid}/_history."))
-    _guard_sperring(tenant, actor, "read", stored)
+    _guard(tenant, actor, "read", stored)
     storage().audit(tenant, actor, [AuditRow("read", rtype, rid, stored.patient)], batched=True)
     return fhir_response(rules.present(stored, actor), headers=_headers(stored, tenant))
 
@@ -212,7 +226,7 @@ def vread(tenant: str, rtype: str, rid: str, vid: str) -> Response:
     if stored.deleted:
         raise FhirError(410, Issue("error", "deleted", f"Version {vid} of {rtype}/{rid} is its deletion.",
                                    rule="sk-platform-history", fix="Read an earlier version."))
-    _guard_sperring(tenant, actor, "vread", stored)
+    _guard(tenant, actor, "vread", stored)
     storage().audit(tenant, actor, [AuditRow("vread", rtype, rid, stored.patient)], batched=True)
     return fhir_response(rules.present(stored, actor), headers=_headers(stored, tenant))
 
@@ -237,10 +251,17 @@ def _history(tenant: str, rtype: str, rid: str | None) -> Response:
     total, versions = storage().history(tenant, rtype, rid, count, offset)
     if rid is not None and total == 0:
         raise _not_found(tenant, rtype, rid)
-    blocks = storage().blocks_for(tenant, rules.actor_keys(actor))
-    visible = [s for s in versions if not rules.blocking(blocks, rtype, s.resource["id"], s.patient)]
+    visibility = rules.Visibility(storage(), tenant, actor)
+    withheld: dict[str, int] = {}
+    visible = []
+    for stored in versions:
+        reason = visibility.withheld(stored)
+        if reason is None:
+            visible.append(stored)
+        else:
+            withheld[reason] = withheld.get(reason, 0) + 1
     if rid is not None and versions and not visible:
-        _guard_sperring(tenant, actor, "history", versions[0])
+        _guard(tenant, actor, "history", versions[0])
     entries = []
     for stored in visible:
         method = "DELETE" if stored.deleted else "POST" if stored.version == 1 else "PUT"
@@ -251,8 +272,7 @@ def _history(tenant: str, rtype: str, rid: str | None) -> Response:
         if not stored.deleted:
             entry["resource"] = rules.present(stored, actor)
         entries.append(entry)
-    if len(visible) < len(versions):
-        entries.append(_outcome_entry(rules.withheld_issue(len(versions) - len(visible), "versions")))
+    entries += [_outcome_entry(issue) for issue in rules.withheld_issues(withheld, "versions")]
     _audit_results(tenant, actor, "history", rtype, visible, rid)
     return fhir_response({"resourceType": "Bundle", "type": "history", "total": total,
                           "link": _links(total, count, offset), "entry": entries})
@@ -261,21 +281,26 @@ def _history(tenant: str, rtype: str, rid: str | None) -> Response:
 @bp.get("/<rtype>")
 @bp.post("/<rtype>/_search")
 def search_type(tenant: str, rtype: str) -> Response:
-    _check_type(rtype)
+    if rtype != subscriptions.TYPE:
+        _check_type(rtype)
     actor, _ = caller(tenant, rtype, "read")
     args = request.args.copy()
     if request.method == "POST":
         args.update(request.form)
     if rtype == "AuditEvent":
         return _audit_search(tenant, actor, args)
+    if rtype == subscriptions.TYPE:
+        return subscriptions.search_owned(tenant, actor, args, _base(tenant))
     parsed = search.parse(tenant, rtype, args)
     store = storage()
-    blocks = store.blocks_for(tenant, rules.actor_keys(actor))
+    visibility = rules.Visibility(store, tenant, actor)
     query = parsed.query
-    unfiltered = store.count(query) if blocks else None
-    hide = rules.block_filter(blocks)
-    if hide is not None:
-        query.where.append(hide)
+    # Each rule that hides data (sperring, restricted notes) is one more SQL condition; the counts
+    # before and after each say how much it withheld, so the caller is told (never a silent gap).
+    counts: list[tuple[str, int]] = []
+    for reason, fragment in visibility.filters(rtype):
+        counts.append((reason, store.count(query)))
+        query.where.append(fragment)
     if parsed.summary_count:
         total = store.count(query)
         matches: list[Stored] = []
@@ -283,17 +308,18 @@ def search_type(tenant: str, rtype: str) -> Response:
         total, matches = store.search(query)
     entries = [{"fullUrl": f"{_base(tenant)}/{s.reference}", "resource": rules.present(s, actor),
                 "search": {"mode": "match"}} for s in matches]
-    included = _includes(tenant, parsed, matches, blocks)
+    included = _includes(tenant, parsed, matches, visibility)
     entries += [{"fullUrl": f"{_base(tenant)}/{s.reference}", "resource": rules.present(s, actor),
                  "search": {"mode": "include"}} for s in included]
-    if unfiltered is not None and unfiltered > total:
-        entries.append(_outcome_entry(rules.withheld_issue(unfiltered - total, "matching resources")))
+    after = [n for _, n in counts[1:]] + [total]
+    withheld = {reason: before - later for (reason, before), later in zip(counts, after)}
+    entries += [_outcome_entry(issue) for issue in rules.withheld_issues(withheld, "matching resources")]
     _audit_results(tenant, actor, "search", rtype, matches + included, None)
     return fhir_response({"resourceType": "Bundle", "type": "searchset", "total": total,
                           "link": _links(total, query.count, query.offset), "entry": entries})
 
 
-def _includes(tenant: str, parsed: search.Search, matches: list[Stored], blocks) -> list[Stored]:
+def _includes(tenant: str, parsed: search.Search, matches: list[Stored], visibility: rules.Visibility) -> list[Stored]:
     store = storage()
     found: dict[str, Stored] = {}
     seen = {s.reference for s in matches}
@@ -311,8 +337,7 @@ def _includes(tenant: str, parsed: search.Search, matches: list[Stored], blocks)
                 f"({','.join('?' * len(targets))}))", [tenant, other, param, *targets]))
             for stored in store.search(query)[1]:
                 found.setdefault(stored.reference, stored)
-    return [s for ref, s in found.items() if ref not in seen
-            and not rules.blocking(blocks, s.resource["resourceType"], s.resource["id"], s.patient)]
+    return [s for ref, s in found.items() if ref not in seen and visibility.withheld(s) is None]
 
 
 def _audit_search(tenant: str, actor: Actor, args) -> Response:
@@ -335,18 +360,26 @@ def _audit_search(tenant: str, actor: Actor, args) -> Response:
 
 # Helpers --------------------------------------------------------------------------------------
 
-def _guard_sperring(tenant: str, actor: Actor, action: str, stored: Stored) -> None:
-    blocks = storage().blocks_for(tenant, rules.actor_keys(actor))
-    block = rules.blocking(blocks, stored.resource["resourceType"], stored.resource["id"], stored.patient)
-    if block is None:
+def _guard(tenant: str, actor: Actor, action: str, stored: Stored) -> None:
+    """403 (suppressed) for data withheld from this caller: the patient's sperring, or another
+    system's internal-only note. Audited as a refused access."""
+    visibility = rules.Visibility(storage(), tenant, actor)
+    reason = visibility.withheld(stored)
+    if reason is None:
         return
-    message = (f"{stored.reference} is withheld: {stored.patient} has a block (sperring, {block.consent}) "
-               f"against you ({block.actor_kind} {block.actor_value}).")
-    storage().audit(tenant, actor, [AuditRow(action, stored.resource["resourceType"], stored.resource["id"],
-                                             stored.patient, "4", message)])
-    raise FhirError(403, Issue("error", "suppressed", message, rule="sk-platform-sperring",
-                               fix="Tell the user that information is withheld by the patient's sperring; access "
-                                   "needs the patient's consent or an emergency basis."))
+    rtype = stored.resource["resourceType"]
+    if reason == "sperring":
+        block = rules.blocking(visibility.blocks, rtype, stored.resource["id"], stored.patient)
+        message = (f"{stored.reference} is withheld: {stored.patient} has a block (sperring, {block.consent}) "
+                   f"against you ({block.actor_kind} {block.actor_value}).")
+        rule, fix = "sk-platform-sperring", ("Tell the user that information is withheld by the patient's sperring; "
+                                             "access needs the patient's consent or an emergency basis.")
+    else:
+        message = (f"{stored.reference} is withheld: it is an internal-only note (meta.security "
+                   f"{rules.RESTRICTED}) of source system '{stored.source}', for its own organisation.")
+        rule, fix = "sk-platform-restricted", rules.RESTRICTED_FIX
+    storage().audit(tenant, actor, [AuditRow(action, rtype, stored.resource["id"], stored.patient, "4", message)])
+    raise FhirError(403, Issue("error", "suppressed", message, rule=rule, fix=fix))
 
 
 def _audit_results(tenant: str, actor: Actor, action: str, rtype: str, results: list[Stored], rid: str | None) -> None:

@@ -1,20 +1,27 @@
-"""The platform rules: read-only shared data, patient consistency, sperring, the real-data guard,
-data minimisation. Each refusal is an Issue with a rule id and a concrete fix.
+"""The platform rules: read-only shared data, patient consistency, sperring, restricted notes, the
+real-data guard, data minimisation. Each refusal is an Issue with a rule id and a concrete fix.
+
+What a caller may see is decided here once and used by every way data leaves the platform: read,
+vread, history, search, _include/_revinclude, the event feed and Subscription notifications.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
-from mock_platform.searchparams import normalize_reference, reference_of
-from mock_platform.storage import Actor, Block, Stored, Write
+from mock_platform.searchparams import normalize_reference, reference_of, registry
+from mock_platform.storage import Actor, Block, Query, Stored, Write
 from synthetic_data.identifiers import OID_DNR, OID_FNR, OID_HPR, OID_ORGNR, classify
 
 CLIENT_SYSTEM = "https://sandkasse.no/fhir/sid/helseid-client"
 SPERRING_SCOPE = "patient-privacy"
 VEDTAKSTEKST = "https://sandkasse.no/fhir/StructureDefinition/vedtakstekst"
 PERSON_TYPES = ("Patient", "RelatedPerson", "Practitioner")
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+RESTRICTED = "R"                     # v3-Confidentiality#R: an internal-only note (sk-documentreference)
+SECURITY_PARAM = "_security"         # the search parameter that indexes meta.security
 
 
 # Real-data guard -------------------------------------------------------------------------------
@@ -210,6 +217,114 @@ def withheld_issue(count: int, what: str) -> Issue:
                  f"organisation, user or system).", rule="sk-platform-sperring",
                  fix="Tell the user that information is withheld by the patient's sperring; do not present "
                      "the result as complete. Access needs the patient's consent or an emergency basis.")
+
+
+# Restricted notes -----------------------------------------------------------------------------------
+#
+# A note labelled meta.security v3-Confidentiality#R is internal-only (the guide, sk-documentreference:
+# "not shared with external consumers"): it stays inside the organisation that wrote it. It is
+# shown to its source system and to callers acting for the organisation the version was written
+# for (the organisation of the writing event: another system of the same organisation is not
+# external); everyone else has it withheld and is told so, as with sperring. The rule covers the
+# types whose search parameters index meta.security (`_security` in data/search_parameters.toml),
+# so that a search leaves them out in SQL, not after paging.
+
+@cache
+def restricted_types() -> frozenset[str]:
+    return frozenset(name for name, info in registry().items() if SECURITY_PARAM in info.params)
+
+
+def is_restricted(resource: dict | None) -> bool:
+    meta = resource.get("meta") if isinstance(resource, dict) else None
+    labels = meta.get("security") if isinstance(meta, dict) else None
+    return isinstance(labels, list) and any(
+        isinstance(label, dict) and label.get("system") == CONFIDENTIALITY and label.get("code") == RESTRICTED
+        for label in labels)
+
+
+def labelled_elsewhere(actor: Actor, rtype: str, resource: dict | None, source: str | None) -> bool:
+    """An internal-only note of another source system (whether the caller's organisation wrote it
+    is the second question)."""
+    return rtype in restricted_types() and source != actor.client_id and is_restricted(resource)
+
+
+def restricted_for(actor: Actor, rtype: str, resource: dict | None, source: str | None,
+                   organisation: str | None) -> bool:
+    """True if this version is an internal-only note the caller is outside of: another source
+    system, written for another organisation (`organisation`: the writing event's). Without an
+    organisation (only under the development flag) callers count as one organisation, as the
+    HelseID demo's two systems of one municipality do."""
+    return labelled_elsewhere(actor, rtype, resource, source) and organisation != actor.organisation
+
+
+def _written_for(version_sql: str, organisation: str | None) -> tuple[str, list]:
+    """SQL over `resources r`: the version was written (an event) for this organisation."""
+    match, args = ("e.organisation IS NULL", []) if organisation is None else ("e.organisation=?", [organisation])
+    return (f"EXISTS (SELECT 1 FROM history h JOIN events e ON e.tenant=h.tenant AND e.seq=h.seq WHERE "
+            f"h.tenant=r.tenant AND h.type=r.type AND h.id=r.id AND h.version={version_sql} AND {match})", args)
+
+
+def restricted_filter(actor: Actor) -> tuple[str, list]:
+    """The SQL fragment over `resources r` that leaves out internal-only notes the caller is outside of."""
+    written, args = _written_for("r.version", actor.organisation)
+    return (f"NOT (EXISTS (SELECT 1 FROM tokens t WHERE t.tenant=r.tenant AND t.type=r.type AND t.id=r.id "
+            f"AND t.param=? AND t.system=? AND t.value=?) AND NOT ((r.source IS NOT NULL AND r.source=?) "
+            f"OR {written}))", [SECURITY_PARAM, CONFIDENTIALITY, RESTRICTED, actor.client_id, *args])
+
+
+def restricted_issue(count: int, what: str) -> Issue:
+    return Issue("warning", "suppressed",
+                 f"{count} {what} withheld: internal-only notes (meta.security {RESTRICTED}, restricted) are shown "
+                 f"only inside the organisation that wrote them.", rule="sk-platform-restricted",
+                 fix=RESTRICTED_FIX)
+
+
+RESTRICTED_FIX = ("Tell the user that internal notes of another organisation exist and are not shared; ask the "
+                  "documenting service if the information is needed. Do not present the list as complete.")
+
+
+# What a caller may see ---------------------------------------------------------------------------------
+
+class Visibility:
+    """What one caller may see in one tenant: the patient's sperring and other organisations'
+    internal-only notes. Made once per request (or per notification) and asked per resource, or
+    turned into SQL for a search."""
+
+    def __init__(self, store, tenant: str, actor: Actor) -> None:
+        self.store, self.tenant, self.actor = store, tenant, actor
+        self.blocks: list[Block] = store.blocks_for(tenant, actor_keys(actor))
+
+    def withheld(self, stored: Stored) -> str | None:
+        """Why this stored version is withheld ('sperring' or 'restricted'), or None."""
+        rtype, rid = stored.resource["resourceType"], stored.resource["id"]
+        if blocking(self.blocks, rtype, rid, stored.patient):
+            return "sperring"
+        if labelled_elsewhere(self.actor, rtype, stored.resource, stored.source) \
+                and not self._written_for_caller(rtype, rid, stored.version):
+            return "restricted"
+        return None
+
+    def _written_for_caller(self, rtype: str, rid: str, version: int) -> bool:
+        # Rare (a restricted note read by another system): ask the hendelseslager which organisation
+        # the version was written for, through the storage's own query interface.
+        written, args = _written_for("?", self.actor.organisation)
+        return self.store.count(Query(self.tenant, rtype, where=[("r.id=?", [rid]), (written, [version, *args])])) > 0
+
+    def filters(self, rtype: str) -> list[tuple[str, tuple[str, list]]]:
+        """(reason, SQL fragment over `resources r`) for each rule that hides data of this type."""
+        filters = []
+        hide = block_filter(self.blocks)
+        if hide is not None:
+            filters.append(("sperring", hide))
+        if rtype in restricted_types():
+            filters.append(("restricted", restricted_filter(self.actor)))
+        return filters
+
+
+def withheld_issues(counts: dict[str, int], what: str) -> list[Issue]:
+    """The notices for what was withheld, one per reason: {'sperring': n, 'restricted': m}."""
+    makers = {"sperring": withheld_issue, "restricted": restricted_issue}
+    return [makers[reason](count, what) for reason, count in counts.items() if count]
 
 
 # Data minimisation ---------------------------------------------------------------------------------

@@ -112,3 +112,107 @@ def test_vedtakstekst_is_only_shown_to_the_source_system(api) -> None:
     other = api.as_("epj-b").get("EpisodeOfCare/e1").json()
     assert "extension" not in other
     assert other["period"] == own["period"]
+
+
+# Restricted notes ----------------------------------------------------------------------------------
+
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+
+
+def note(nid: str, pid: str, restricted: bool = False, text: str = "Notat") -> dict:
+    """A journal note (DocumentReference); restricted = internal-only (meta.security R)."""
+    resource = {"resourceType": "DocumentReference", "id": nid, "status": "current",
+                "type": {"coding": [{"system": "http://loinc.org", "code": "34109-9"}], "text": "Notat"},
+                "subject": {"reference": f"Patient/{pid}"}, "date": "2025-03-01T10:00:00Z",
+                "content": [{"attachment": {"contentType": "text/plain", "data": "Tm90YXQ=", "title": text}}]}
+    if restricted:
+        resource["meta"] = {"security": [{"system": CONFIDENTIALITY, "code": "R", "display": "restricted"}]}
+    return resource
+
+
+def test_restricted_notes_are_withheld_from_other_organisations_and_they_are_told(api) -> None:
+    assert api.transaction(bundle(patient("p1"), note("intern", "p1", restricted=True),
+                                  note("delt", "p1"))).status_code == 200
+    assert api.put("DocumentReference/intern", dict(note("intern", "p1", restricted=True),
+                                                    status="superseded")).status_code == 200
+    other = api.as_("epj-b", ORG_B)
+    # Read and vread: 403 suppressed with the restricted rule, and the refusal is audited.
+    for path in ("DocumentReference/intern", "DocumentReference/intern/_history/1"):
+        refused = other.get(path)
+        assert refused.status_code == 403, path
+        issue = refused.json()["issue"][0]
+        assert issue["code"] == "suppressed"
+        assert issue["details"]["coding"][0]["code"] == "sk-platform-restricted"
+        assert "internal-only" in issue["details"]["text"] and "Tell the user" in issue["diagnostics"]
+    assert other.get("DocumentReference/intern/_history").status_code == 403
+    # Search: left out of the matches and the total, with an outcome entry that says so.
+    found = other.get("DocumentReference", patient="p1").json()
+    assert [e["resource"]["id"] for e in found["entry"] if e["search"]["mode"] == "match"] == ["delt"]
+    assert found["total"] == 1
+    outcome = next(e["resource"]["issue"][0] for e in found["entry"] if e["search"]["mode"] == "outcome")
+    assert outcome["details"]["coding"][0]["code"] == "sk-platform-restricted"
+    assert outcome["details"]["text"].startswith("1 matching resources withheld")
+    assert other.get("DocumentReference", _security=f"{CONFIDENTIALITY}|R").json()["total"] == 0
+    # _revinclude from the patient and type history leave it out too.
+    included = other.get("Patient", _id="p1", _revinclude="DocumentReference:patient").json()
+    assert sorted(e["resource"]["id"] for e in included["entry"] if "resource" in e) == ["delt", "p1"]
+    history = other.get("DocumentReference/_history").json()
+    assert {e["resource"]["id"] for e in history["entry"] if e["resource"]["resourceType"] == "DocumentReference"} \
+        == {"delt"}
+    assert any(e["resource"]["resourceType"] == "OperationOutcome" for e in history["entry"])
+    # The feed names the change to other systems only as withheld.
+    feed = other.events()
+    assert not any(c["id"] == "intern" for e in feed["events"] for c in e["changes"])
+    assert feed["withheld"]["count"] == 2
+    assert feed["withheld"]["issues"][0]["details"]["coding"][0]["code"] == "sk-platform-restricted"
+    # Another system of the organisation that wrote it is not external: it sees the note.
+    colleague = api.as_("kommunens-andre-epj", api.http.headers["X-Sandkasse-Dev-Org"])
+    assert colleague.get("DocumentReference/intern").status_code == 200
+    assert colleague.get("DocumentReference/intern/_history/1").status_code == 200
+    assert colleague.get("DocumentReference", patient="p1").json()["total"] == 2
+    assert any(c["id"] == "intern" for e in colleague.events()["events"] for c in e["changes"])
+    # The source system sees its own note everywhere.
+    assert api.get("DocumentReference/intern").status_code == 200
+    assert api.get("DocumentReference", patient="p1").json()["total"] == 2
+    assert api.get("DocumentReference", _security=f"{CONFIDENTIALITY}|R").json()["total"] == 1
+    trail = [e["resource"] for e in api.get("AuditEvent", patient="p1", _count=200).json()["entry"]]
+    assert any(e["outcome"] == "4" and "internal-only" in e.get("outcomeDesc", "") for e in trail)
+
+
+def test_a_note_is_restricted_per_version(api) -> None:
+    assert api.transaction(bundle(patient("p1"), note("n1", "p1"))).status_code == 200
+    assert api.put("DocumentReference/n1", note("n1", "p1", restricted=True)).status_code == 200
+    other = api.as_("epj-b", ORG_B)
+    assert other.get("DocumentReference/n1/_history/1").status_code == 200      # shared when written
+    assert other.get("DocumentReference/n1").status_code == 403                 # restricted now
+    history = other.get("DocumentReference/n1/_history").json()
+    assert [e["response"]["etag"] for e in history["entry"] if "response" in e] == ['W/"1"']
+
+
+def test_sperring_and_restricted_notes_are_reported_separately(api) -> None:
+    assert api.transaction(bundle(patient("p1"), note("intern", "p1", restricted=True))).status_code == 200
+    assert api.transaction(bundle(patient("p2", 2), note("delt", "p2"))).status_code == 200
+    assert api.transaction(bundle(organization("b", ORG_B, "B"))).status_code == 200
+    assert api.transaction(bundle(sperring("s1", "p2", {"reference": "Organization/b"}))).status_code == 200
+    found = api.as_("epj-b", ORG_B).get("DocumentReference").json()
+    assert found["total"] == 0
+    rules = sorted(e["resource"]["issue"][0]["details"]["coding"][0]["code"] for e in found["entry"])
+    assert rules == ["sk-platform-restricted", "sk-platform-sperring"]
+
+
+# One source for the information services ---------------------------------------------------------
+
+def test_every_served_type_has_one_information_service_from_the_scope_policy(api) -> None:
+    from mock_platform.searchparams import registry
+    from mock_platform.security.scopes import policy
+
+    statement = api.get("metadata").json()
+    documented = {r["type"]: r.get("documentation", "") for r in statement["rest"][0]["resource"]}
+    for rtype in registry():
+        name = policy().service_name(rtype)
+        assert name, f"{rtype} has no information service in scopes.toml"
+        assert name in documented[rtype]
+    assert "Kommunale tjenester" in documented["EpisodeOfCare"]
+    assert "nhn:sandkasse-plattform/news2-malinger.read" in documented["Observation"]
+    # A Subscription is a standing search: managed with a read scope.
+    assert policy().accepted_scopes("Subscription", "write") == policy().accepted_scopes(None, "read")
