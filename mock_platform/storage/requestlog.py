@@ -63,6 +63,8 @@ class RequestLogMixin:
     """Storage methods of the request log (used through SqlStorage)."""
 
     REQUEST_LOG_FLUSH_SECONDS = 0.05
+    REQUEST_LOG_IDLE_ROUNDS = 40     # the flusher stops after this many empty rounds (2 s)
+    REQUEST_LOG_MAX_BUFFERED = 50_000  # if the database is unreachable, the oldest rows go first
     request_log_keep = 10_000        # rows kept per tenant; the app sets it from its config
 
     def _request_log_buffer(self) -> _Buffer:
@@ -80,14 +82,25 @@ class RequestLogMixin:
         buffer = self._request_log_buffer()
         with buffer.lock:
             buffer.rows.append(record)
+            if len(buffer.rows) > self.REQUEST_LOG_MAX_BUFFERED:
+                del buffer.rows[: len(buffer.rows) - self.REQUEST_LOG_MAX_BUFFERED]
             if buffer.flusher is None or buffer.flusher[0] != os.getpid() or not buffer.flusher[1].is_alive():
                 thread = threading.Thread(target=self._request_log_loop, name="sandkasse-request-log", daemon=True)
                 buffer.flusher = (os.getpid(), thread)
                 thread.start()
 
     def _request_log_loop(self) -> None:
+        buffer, idle = self._request_log_buffer(), 0
         while True:
             time.sleep(self.REQUEST_LOG_FLUSH_SECONDS)
+            with buffer.lock:
+                idle = 0 if buffer.rows else idle + 1
+                if idle >= self.REQUEST_LOG_IDLE_ROUNDS:
+                    # Nothing to do for a while: stop; the next request starts a new flusher.
+                    # (Decided under the lock log_request takes, so no row is left unflushed.)
+                    if buffer.flusher is not None and buffer.flusher[1] is threading.current_thread():
+                        buffer.flusher = None
+                    return
             try:
                 self.flush_request_log()
             except Exception:  # noqa: BLE001 - the rows stay buffered and the next round retries

@@ -2,12 +2,15 @@
 event feed, refused ones included, with a per-tenant monotonic sequence; operator-only; bounded."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mock_platform import PlatformConfig, create_app, start_in_thread
+from mock_platform.storage import open_storage
+from mock_platform.storage.requestlog import RequestRecord
 from tests.mock_platform.conftest import Api
 from tests.mock_platform.fhir import bundle, observation, patient
 
@@ -149,3 +152,33 @@ def test_the_log_needs_the_operator_with_helseid_on(tmp_path: Path) -> None:
         (entry,) = log.json()["requests"]
         assert (entry["path"], entry["status"]) == ("Patient", 401)
         assert entry["response"]["resourceType"] == "OperationOutcome"
+
+
+def _record(tenant: str = "0301", path: str = "Patient") -> RequestRecord:
+    return RequestRecord(tenant, time.time(), "GET", f"http://x/{tenant}/fhir/{path}", path, {}, (), None, 200, None)
+
+
+def test_the_flusher_stops_when_idle_and_restarts_on_demand(database: str) -> None:
+    store = open_storage(database)
+    store.create_tenant("0301", "municipality", "0301")
+    store.REQUEST_LOG_IDLE_ROUNDS = 2
+    store.log_request(_record())
+    first = store._request_log_buffer().flusher[1]
+    first.join(timeout=5)                                    # flushed, idle, stopped: no thread per app forever
+    assert not first.is_alive() and store._request_log_buffer().flusher is None
+    with store._conn() as conn:                              # written by the flusher, not by a reader's flush
+        assert store._exec(conn, "SELECT COUNT(*) FROM request_log").fetchone()[0] == 1
+    store.log_request(_record(path="Observation"))
+    assert store._request_log_buffer().flusher[1].is_alive()
+    _, rows, more = store.request_log("0301", 0, 10)
+    assert [r["path"] for r in rows] == ["Patient", "Observation"] and not more
+    store.close()
+
+
+def test_an_unreachable_database_costs_bounded_memory(tmp_path: Path) -> None:
+    store = open_storage(str(tmp_path / "p.sqlite3"))
+    store.REQUEST_LOG_MAX_BUFFERED = 3
+    store.REQUEST_LOG_FLUSH_SECONDS = 60                      # nothing is written meanwhile
+    for i in range(5):
+        store.log_request(_record(path=f"Patient/{i}"))
+    assert [r.path for r in store._request_log_buffer().rows] == ["Patient/2", "Patient/3", "Patient/4"]
