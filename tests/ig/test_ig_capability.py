@@ -67,3 +67,10 @@ def test_guide_toml_and_statement_disagreeing_is_refused(monkeypatch):
     monkeypatch.setattr(support, "types", support.types.__wrapped__)
     with pytest.raises(support.GuideError, match=r"Flag\.patient"):
         support.types()
+
+
+@pytest.mark.parametrize("url", ["https://sandkasse.no/fhir/CapabilityStatement/sk-server",
+                                 "https://sandkasse.no/fhir/SearchParameter/sk-date"])
+def test_the_statement_and_its_search_parameter_are_valid_r4(url):
+    from conformance.validator import Validator, is_error
+    assert [i.message for i in Validator.default().validate(ig.load_package()[url]) if is_error(i)] == []

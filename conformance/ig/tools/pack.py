@@ -23,6 +23,7 @@ CONFORMANCE_TYPES = {"StructureDefinition", "CodeSystem", "ValueSet", "Capabilit
                      "ImplementationGuide"}
 INDEX_KEYS = ("url", "version", "kind", "type", "supplements", "content")
 VOLATILE_KEYS = ("date",)  # SUSHI may stamp these; a rebuild must not change the package
+KEEP_DATE = {"CapabilityStatement"}   # date is 1..1 there; the FSH fixes it, so it is stable
 
 
 def dumps(resource: dict) -> str:
@@ -30,7 +31,8 @@ def dumps(resource: dict) -> str:
 
 
 def normalise(resource: dict) -> dict:
-    return {k: v for k, v in resource.items() if k not in VOLATILE_KEYS}
+    keep = {"date"} if resource.get("resourceType") in KEEP_DATE else set()
+    return {k: v for k, v in resource.items() if k not in VOLATILE_KEYS or k in keep}
 
 
 def index_row(filename: str, resource: dict) -> dict:

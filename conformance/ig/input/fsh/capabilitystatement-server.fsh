@@ -41,7 +41,7 @@ Description: "What a FHIR server that serves the guide's data (the municipal pla
 * experimental = false
 * publisher = "sandkasse"
 * description = "What a FHIR server that serves the guide's data (the municipal platform's information services, or a vendor's EPJ with its own FHIR API) SHALL support: per resource type its profiles, interactions and search parameters, with comparators, _include/_revinclude and HelseID security. The conformance suite's server role verifies exactly this statement against the published cohort."
-* date = "2026-11-23"   // required by R4; the packer drops dates so rebuilds stay byte-stable
+* date = "2026-11-23"   // required (1..1) by R4; the packer keeps this one (tools/pack.py KEEP_DATE)
 * kind = #requirements
 * fhirVersion = #4.0.1
 * format[+] = #application/fhir+json
