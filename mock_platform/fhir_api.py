@@ -166,6 +166,8 @@ def _write_one(tenant: str, actor: Actor, kind: str, entry: intake.Entry) -> Res
     """Commit one create or update and answer with the stored resource as this caller may see it."""
     (outcome,) = _commit(tenant, actor, kind, [entry])
     status = 201 if outcome.status.startswith("201") else 200
+    if entry.if_none_exist and status == 200:      # the match of a conditional create is a read of it
+        _guard(tenant, actor, "read", outcome.stored)
     return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
 
 

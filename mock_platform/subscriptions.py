@@ -58,6 +58,7 @@ class Limits:
     """Documented limits (docs/platform.md); tests shorten the delays with
     PlatformConfig(extra={"SUBSCRIPTION_LIMITS": {...}})."""
     max_per_client: int = 20              # subscriptions per client and tenant
+    max_resource_chars: int = 16_384      # the Subscription as JSON
     max_endpoint_chars: int = 2048
     max_headers: int = 10
     max_header_chars: int = 1024
@@ -216,6 +217,11 @@ def _checked(body: object, sid: str | None) -> tuple[dict, str]:
                                     "Subscription.id", "Send the resource with the id of the URL."))
     issues: list[Issue] = []
     limits = dispatcher().limits
+    if len(json.dumps(body, ensure_ascii=False)) > limits.max_resource_chars:
+        raise FhirError(422, Issue("error", "too-costly", f"The Subscription is larger than "
+                                   f"{limits.max_resource_chars} characters.", TYPE, rule=RULE,
+                                   fix="Send only the elements a Subscription needs: status, reason, criteria, "
+                                       "channel, end."))
     if body.get("status", "requested") not in ("requested", "active", "off"):
         issues.append(_issue(f"status {body.get('status')!r} cannot be set by a client.", "Subscription.status",
                              "Send status requested (the platform sets active or error); off pauses it."))

@@ -216,3 +216,17 @@ def test_every_served_type_has_one_information_service_from_the_scope_policy(api
     assert "nhn:sandkasse-plattform/news2-malinger.read" in documented["Observation"]
     # A Subscription is a standing search: managed with a read scope.
     assert policy().accepted_scopes("Subscription", "write") == policy().accepted_scopes(None, "read")
+
+
+def test_a_conditional_create_does_not_reveal_a_withheld_match(api) -> None:
+    restricted = dict(note("intern", "p1", restricted=True), identifier=[{"system": "urn:x", "value": "n-1"}])
+    assert api.transaction(bundle(patient("p1"), restricted)).status_code == 200
+    resend = dict(restricted)
+    del resend["id"]
+    other = api.as_("epj-b", ORG_B)
+    answer = other.post("DocumentReference", resend, **{"If-None-Exist": "identifier=urn:x|n-1"})
+    assert answer.status_code == 403
+    assert answer.json()["issue"][0]["details"]["coding"][0]["code"] == "sk-platform-restricted"
+    assert "Tm90YXQ=" not in answer.text
+    # Its own source gets the match back, as before.
+    assert api.post("DocumentReference", resend, **{"If-None-Exist": "identifier=urn:x|n-1"}).status_code == 200

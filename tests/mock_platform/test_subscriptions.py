@@ -324,6 +324,9 @@ def test_invalid_subscriptions_are_refused_with_every_problem(api: Api) -> None:
     audit = api.post("Subscription", subscription("http://127.0.0.1:9/x", "AuditEvent?patient=p1"))
     assert audit.status_code == 422
     assert api.get("Subscription/x/_history").status_code == 404
+    huge = dict(subscription("http://127.0.0.1:9/x", "Observation"), reason="x" * 20_000)
+    assert api.post("Subscription", huge).status_code == 422
+    assert api.post("Subscription", [1, 2]).status_code == 400
 
 
 def test_capability_statement_states_subscriptions(api: Api) -> None:
@@ -334,9 +337,9 @@ def test_capability_statement_states_subscriptions(api: Api) -> None:
     assert "rest-hook" in subscription_entry["documentation"]
 
 
-def test_two_platform_apps_on_one_database_deliver_each_event_once_in_order(tmp_path: Path,
+def test_two_platform_apps_on_one_database_deliver_each_event_once_in_order(database: str,
                                                                            receiver: Receiver) -> None:
-    database = str(tmp_path / "shared.sqlite3")
+    """Two apps on one SQLite file, and on one PostgreSQL schema (`database` of conftest)."""
     with running_platform(database) as first, running_platform(database) as second:
         assert first.transaction(bundle(patient("p1"))).status_code == 200
         sid = subscribe(first, receiver.url, "Observation?patient=p1")
@@ -354,3 +357,29 @@ def test_two_platform_apps_on_one_database_deliver_each_event_once_in_order(tmp_
         assert numbers == list(range(1, 13))                  # each event once, in order
         assert seqs == sorted(set(seqs))
         assert [n["body"]["entry"][1]["resource"]["id"] for n in notes] == [f"o{i}" for i in range(12)]
+
+
+def test_with_helseid_a_read_scope_subscribes_to_its_own_service_only(tmp_path: Path, receiver: Receiver) -> None:
+    import httpx
+
+    from conformance.auth import HelseIdAuth
+    from tests.security.conftest import API, TLS, SecurePlatform, _start
+
+    app = _start(tmp_path)
+    try:
+        with start_in_thread(app) as running:
+            platform = SecurePlatform(running.url, app)
+            news2 = HelseIdAuth(platform.register(scopes=[f"{API}/news2-malinger.read"]))
+            with httpx.Client(verify=TLS, auth=news2) as client:
+                made = client.post(f"{platform.fhir()}/Subscription", json=subscription(receiver.url, "Observation"))
+                assert made.status_code == 201, made.text             # a read scope is enough
+                refused = client.post(f"{platform.fhir()}/Subscription",
+                                      json=subscription(receiver.url, "EpisodeOfCare?status=active"))
+                assert refused.status_code == 403 and "EpisodeOfCare" in refused.text
+                sid = made.json()["id"]
+                assert client.get(f"{platform.fhir()}/Subscription/{sid}").status_code == 200
+            colleague = HelseIdAuth(platform.register(scopes=[f"{API}/news2-malinger.read"]))
+            with httpx.Client(verify=TLS, auth=colleague) as client:
+                assert client.get(f"{platform.fhir()}/Subscription/{sid}").status_code == 404
+    finally:
+        app.extensions["sandkasse.subscriptions"].stop()
