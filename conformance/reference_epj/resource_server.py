@@ -35,8 +35,19 @@ class ApiSecurity:
     issuer: str                                 # e.g. http://127.0.0.1:8080/helseid
     organisations: frozenset[str]
     audience: str = "nhn:sandkasse-plattform"   # the sandbox HelseID issues tokens for this API
+    # The EPJ's own organisation: only callers acting for it see internal-only notes.
+    own_organisation: str | None = None
     # Defective variants (server_defects.yaml) switch single checks off.
     skip: frozenset[str] = field(default_factory=frozenset)   # "exp", "cnf", "organisation", ...
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks, from the access token: the parties a sperring may name (its organisations and its
+    HelseID client id), and whether it acts for the EPJ's own organisation. Without token checks
+    (development) the reader is the EPJ's own."""
+    parties: frozenset[str] = frozenset()
+    own: bool = True
 
 
 @dataclass
@@ -82,6 +93,12 @@ class ResourceServer:
             self._verify_proof(proof, method, url, token.strip(), claims["cnf"]["jkt"])
         self._check_grant(claims)
         return claims
+
+    def reader(self, claims: dict) -> "Reader":
+        """Who the verified token acts for."""
+        organisations = {claims.get(ORG_PARENT), claims.get(ORG_CHILD)} - {None}
+        parties = frozenset(str(p) for p in organisations | {claims.get("client_id")} if p)
+        return Reader(parties=parties, own=self.settings.own_organisation in organisations)
 
     # -- the token --------------------------------------------------------------------------
 

@@ -9,6 +9,10 @@ as the guide's CapabilityStatement (sk-server) requires.
   `_id`, `_lastUpdated`, `_sort`, `_count` with `next` links, `_include` and `_revinclude`.
   It answers from its inverted index, not by scanning like the suite's ground truth does, so the
   two are independent implementations of the same search semantics.
+- What a reader may not see is withheld and said so, as on the platform (docs/platform.md): data
+  a patient's sperring blocks for the reader's organisation or client, and internal-only notes
+  (`meta.security` R) for readers outside the EPJ's own organisation. A read answers 403
+  (`suppressed`); a search leaves it out and adds an OperationOutcome entry with the count.
 - `fhir_api`: the blueprint, with HelseID checks (resource_server.py) when configured.
 
 Defective variants (server_defects.yaml) switch one behaviour each, to prove the suite finds it.
@@ -25,9 +29,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import yaml
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
-from conformance.reference_epj.resource_server import ApiSecurity, Refusal, ResourceServer
+from conformance.reference_epj.resource_server import ApiSecurity, Reader, Refusal, ResourceServer
 from conformance.suite.server import support
 from conformance.validator import Issue, operation_outcome
 
@@ -38,6 +42,8 @@ RESULT_PARAMETERS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_
 COMMON = (support.SearchParam("_id", "token", "id"),
           support.SearchParam("_lastUpdated", "date", "meta.lastUpdated", comparators=("eq", "ge", "le", "gt", "lt")))
 VERSION = "1"      # the EPJ serves what it loaded: one version of each resource
+RESTRICTED = ("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R")
+SPERRING = "https://sandkasse.no/fhir/StructureDefinition/sk-sperring"
 UTC = timezone.utc
 LOW, HIGH = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 
@@ -148,6 +154,7 @@ class Index:
         for rtype, spec in self.specs.items():
             for param in (*COMMON, *spec.search):
                 self._index(rtype, param.name, param.type, param.path)
+        self.blocks = self._blocks()
 
     @classmethod
     def load(cls, cohort: Path | None, config: ServerConfig) -> "Index":
@@ -198,6 +205,49 @@ class Index:
             self.dates[(rtype, name)] = dates
         else:
             self.keys[(rtype, name)] = keys
+
+    # -- what a reader may not see ------------------------------------------------------------
+
+    def _blocks(self) -> dict[str, list[tuple[frozenset[str], frozenset[str] | None, frozenset[str] | None]]]:
+        """Per patient id, each active sperring: (blocked parties, types or None, resources or None)."""
+        blocks: dict[str, list] = {}
+        for consent in self.by_type.get("Consent", {}).values():
+            provision = consent.get("provision") or {}
+            if SPERRING not in consent["meta"].get("profile", []) or consent.get("status") != "active" \
+                    or provision.get("type") != "deny":
+                continue
+            parties = frozenset(p for actor in provision.get("actor", []) for p in self._parties(actor.get("reference") or {}))
+            types = frozenset(c.get("code") for c in provision.get("class", [])) or None
+            data = frozenset(d["reference"]["reference"] for d in provision.get("data", [])
+                             if isinstance((d.get("reference") or {}).get("reference"), str)) or None
+            patient = (consent.get("patient") or {}).get("reference", "").rsplit("/", 1)[-1]
+            blocks.setdefault(patient, []).append((parties, types, data))
+        return blocks
+
+    def _parties(self, reference: dict) -> list[str]:
+        """The identifiers a blocked party is known by: given inline, or those of the Organization
+        or Practitioner referred to (organisasjonsnummer, HPR-nummer, client id)."""
+        if isinstance(reference.get("identifier"), dict):
+            return [reference["identifier"].get("value", "")]
+        target = self.resolve(reference.get("reference", "")) or {}
+        return [i.get("value", "") for i in target.get("identifier", [])]
+
+    def withheld(self, resource: dict, reader: Reader) -> str | None:
+        """Why the reader may not see this resource (a rule id), or None."""
+        rtype = resource["resourceType"]
+        labels = {(s.get("system"), s.get("code")) for s in resource["meta"].get("security", [])}
+        if RESTRICTED in labels and not reader.own:
+            return "sk-epj-restricted"
+        patient_path = self.specs[rtype].patient if rtype in self.specs else None
+        if not patient_path or not reader.parties:
+            return None
+        for value in support.values(resource, patient_path):
+            patient = str(value.get("reference", "")).rsplit("/", 1)[-1] if isinstance(value, dict) else ""
+            for parties, types, data in self.blocks.get(patient, ()):
+                if parties & reader.parties and (types is None or rtype in types) \
+                        and (data is None or f"{rtype}/{resource['id']}" in data):
+                    return "sk-epj-sperring"
+        return None
 
     # -- read -------------------------------------------------------------------------------
 
@@ -387,16 +437,29 @@ def _base() -> str:
 @fhir_api.before_request
 def _authorize() -> Response | None:
     served = _served()
+    g.reader = Reader()
     if served.guard is None or request.endpoint == "epj_fhir_api.metadata":
         return None
     try:
-        served.guard.check(request.method, request.url, request.headers.get("Authorization"),
-                           request.headers.get("DPoP"))
+        claims = served.guard.check(request.method, request.url, request.headers.get("Authorization"),
+                                    request.headers.get("DPoP"))
     except Refusal as refusal:
         headers = {"WWW-Authenticate": refusal.www_authenticate()}
         code = "login" if refusal.status == 401 else "forbidden"
         return _error(refusal.status, Issue("error", code, refusal.description, fix=refusal.fix), headers)
+    g.reader = served.guard.reader(claims)
     return None
+
+
+def _suppressed(resource: dict) -> Response | None:
+    """403 for what the reader may not see: it must learn that something is withheld."""
+    rule = _served().index.withheld(resource, g.reader)
+    if rule is None:
+        return None
+    what = "blocked by the patient's sperring" if rule == "sk-epj-sperring" else "an internal note of the EPJ"
+    return _error(403, Issue("error", "suppressed", f"{resource['resourceType']}/{resource['id']} is {what}.",
+                             rule=rule, fix="Tell the user that information is withheld; do not show the "
+                                            "record as complete."))
 
 
 @fhir_api.get("/metadata")
@@ -417,7 +480,7 @@ def read(rtype: str, rid: str) -> Response:
     if resource is None:
         return _unknown_type(rtype) or _error(404, Issue("error", "not-found", f"{rtype}/{rid} is not in this EPJ.",
                                                          fix=f"Search {rtype} to find the ids this EPJ has."))
-    return _fhir(resource, headers={"ETag": f'W/"{VERSION}"'})
+    return _suppressed(resource) or _fhir(resource, headers={"ETag": f'W/"{VERSION}"'})
 
 
 @fhir_api.get("/<rtype>/<rid>/_history/<vid>")
@@ -426,7 +489,7 @@ def vread(rtype: str, rid: str, vid: str) -> Response:
     if resource is None or vid != resource["meta"].get("versionId"):
         return _unknown_type(rtype) or _error(404, Issue("error", "not-found", f"{rtype}/{rid} has no version {vid}.",
                                                          fix=f"Read {rtype}/{rid} for its current versionId."))
-    return _fhir(resource)
+    return _suppressed(resource) or _fhir(resource)
 
 
 @fhir_api.get("/<rtype>/<rid>/_history")
@@ -435,6 +498,8 @@ def history(rtype: str, rid: str) -> Response:
     if resource is None:
         return _unknown_type(rtype) or _error(404, Issue("error", "not-found", f"{rtype}/{rid} is not in this EPJ.",
                                                          fix=f"Search {rtype} to find the ids this EPJ has."))
+    if (suppressed := _suppressed(resource)) is not None:
+        return suppressed
     return _fhir({"resourceType": "Bundle", "type": "history", "total": 1,
                   "entry": [{"fullUrl": f"{_base()}{rtype}/{rid}", "resource": resource,
                              "request": {"method": "PUT", "url": f"{rtype}/{rid}"},
@@ -468,15 +533,24 @@ def search(rtype: str) -> Response:
         return _error(400, Issue("error", "invalid", "_count and _offset must be non-negative whole numbers.",
                                  expression="_count", fix="Use e.g. _count=50."))
     try:
-        matches = served.index.search(rtype, args, strict)
+        found = served.index.search(rtype, args, strict)
+        # Withheld before paging, so that pages and total count only what this reader may see.
+        matches = [r for r in found if served.index.withheld(r, g.reader) is None]
         if served.config.has("ignores-paging"):
             count, offset = len(matches), 0
         page = matches[offset:offset + count]
-        included = served.index.included(rtype, page, request.args.getlist("_include"),
-                                         request.args.getlist("_revinclude"))
+        included = [r for r in served.index.included(rtype, page, request.args.getlist("_include"),
+                                                     request.args.getlist("_revinclude"))
+                    if served.index.withheld(r, g.reader) is None]
     except BadSearch as bad:
         return _error(bad.status, bad.issue)
-    return _fhir(_searchset(rtype, args, matches, page, included, count, offset))
+    bundle = _searchset(rtype, args, matches, page, included, count, offset)
+    if len(found) > len(matches):
+        notice = Issue("information", "suppressed", f"{len(found) - len(matches)} matching {rtype} are withheld from "
+                       "you (sperring or internal notes) and not counted in total.",
+                       fix="Tell the user that information is withheld; do not show the list as complete.")
+        bundle["entry"].append({"resource": operation_outcome([notice]), "search": {"mode": "outcome"}})
+    return _fhir(bundle)
 
 
 def _searchset(rtype: str, args: list[tuple[str, str]], matches: list[dict], page: list[dict],

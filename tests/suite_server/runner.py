@@ -31,7 +31,10 @@ class HelseId:
         return f"{self.root}/helseid"
 
     def security(self) -> ApiSecurity:
-        return ApiSecurity(issuer=self.issuer, organisations=frozenset({self.organisation}))
+        # The suite acts for the EPJ's own organisation, as a vendor verifying its own API does:
+        # it must see everything it compares with the cohort, internal notes included.
+        return ApiSecurity(issuer=self.issuer, organisations=frozenset({self.organisation}),
+                           own_organisation=self.organisation)
 
 
 @dataclass

@@ -119,3 +119,53 @@ def test_withheld_free_text_and_bad_searches(client, small_cohort: Path) -> None
     for method, path in (("POST", "Observation"), ("DELETE", "Patient/x"), ("GET", "Patient/x/y/z")):
         response = client.request(method, path)
         assert response.status_code in (404, 405) and response.json()["resourceType"] == "OperationOutcome"
+
+
+def _blocked(truth) -> tuple[str, str, list[str]]:
+    """(patient id, orgnr of the blocked organisation, references it may not see) of the cohort's
+    first sperring that names an Organization."""
+    for consent in truth.all("Consent"):
+        provision = consent.get("provision", {})
+        if not consent["meta"]["profile"][0].endswith("sk-sperring"):
+            continue
+        for actor in provision.get("actor", []):
+            ref = actor["reference"].get("reference", "")
+            if ref.startswith("Organization/"):
+                orgnr = truth.get("Organization", ref.split("/")[1])["identifier"][0]["value"]
+                data = [d["reference"]["reference"] for d in provision.get("data", [])]
+                return consent["patient"]["reference"].split("/")[1], orgnr, data
+    raise AssertionError("the cohort has no sperring against an organisation")
+
+
+def test_sperring_and_internal_notes_are_withheld_and_said_so(small_cohort: Path, helseid, tmp_path: Path) -> None:
+    from conformance.ground_truth import GroundTruth
+    from conformance.reference_epj.resource_server import ApiSecurity
+    from sandbox.cli import main as sandkasse
+    truth = GroundTruth.load(small_cohort)
+    patient, blocked_org, data = _blocked(truth)
+    assert data, "the cohort's sperring names the resources it blocks"
+    assert sandkasse(["client", "register", "--platform", helseid.root, "--name", "legevakt", "--organisation",
+                      blocked_org, "--scope", "nhn:sandkasse-plattform/problem-diagnose-behov.read",
+                      "--scope", "nhn:sandkasse-plattform/journalnotater.read", "--out", str(tmp_path / "lv.json")]) == 0
+    security = ApiSecurity(issuer=helseid.issuer, organisations=frozenset({helseid.organisation, blocked_org}),
+                           own_organisation=helseid.organisation)
+    note = next(d for d in truth.all("DocumentReference")
+                if any(s.get("code") == "R" for s in d["meta"].get("security", [])))
+    app = create_app(EpjConfig(platform_url="http://127.0.0.1:9/0301/fhir", cohort=small_cohort),
+                     ServerConfig(security=security))
+    with start_in_thread(app) as epj:
+        def reader(config: Path) -> httpx.Client:
+            return httpx.Client(base_url=f"{epj.url}/fhir/", auth=HelseIdAuth(HelseIdClientConfig.load(config)))
+        with reader(tmp_path / "lv.json") as legevakt, reader(helseid.client_config) as own:
+            for ref in data:
+                refused = legevakt.get(ref)
+                assert refused.status_code == 403 and refused.json()["issue"][0]["code"] == "suppressed"
+                assert own.get(ref).status_code == 200
+            rtype = data[0].split("/")[0]
+            bundle = legevakt.get(rtype, params={"patient": patient}).json()
+            ids = [f"{rtype}/{e['resource']['id']}" for e in bundle["entry"] if e["search"]["mode"] == "match"]
+            outcomes = [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+            assert not set(data) & set(ids) and bundle["total"] == len(ids) and outcomes
+            assert legevakt.get(f"Patient/{patient}").status_code == 200       # whose data is withheld shows
+            assert legevakt.get(f"DocumentReference/{note['id']}").status_code == 403   # internal note
+            assert own.get(f"DocumentReference/{note['id']}").status_code == 200
