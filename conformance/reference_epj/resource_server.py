@@ -43,8 +43,8 @@ class ApiSecurity:
 
 @dataclass(frozen=True)
 class Reader:
-    """Who asks, from the access token: the parties a sperring may name (its organisations and its
-    HelseID client id), and whether it acts for the EPJ's own organisation. Without token checks
+    """Who asks, from the access token: the parties a sperring may name (its organisations, its
+    HelseID client id and the user's HPR-nummer), and whether it acts for the EPJ's own organisation. Without token checks
     (development) the reader is the EPJ's own."""
     parties: frozenset[str] = frozenset()
     own: bool = True
@@ -97,7 +97,8 @@ class ResourceServer:
     def reader(self, claims: dict) -> "Reader":
         """Who the verified token acts for."""
         organisations = {claims.get(ORG_PARENT), claims.get(ORG_CHILD)} - {None}
-        parties = frozenset(str(p) for p in organisations | {claims.get("client_id")} if p)
+        people = {claims.get("client_id"), claims.get("helseid://claims/hpr/hpr_number")}
+        parties = frozenset(str(p) for p in organisations | people if p)
         return Reader(parties=parties, own=self.settings.own_organisation in organisations)
 
     # -- the token --------------------------------------------------------------------------
