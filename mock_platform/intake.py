@@ -179,16 +179,24 @@ def _targets(entries: list[Entry]) -> dict[str, str]:
 
 
 def _rewrite_references(value: object, targets: dict[str, str]) -> object:
+    """The value with references to other entries' fullUrls pointing at their Type/id. Only the
+    dicts and lists on the way to a rewritten reference are copied; an untouched part (most of a
+    resource, usually all of it) is returned as it is."""
     if not targets:
         return value
     if isinstance(value, dict):
-        out = {k: _rewrite_references(v, targets) for k, v in value.items()}
-        ref = out.get("reference")
-        if isinstance(ref, str) and ref in targets:
-            out["reference"] = targets[ref]
-        return out
+        out = None
+        for key, item in value.items():
+            new = _rewrite_references(item, targets) if isinstance(item, (dict, list)) else item
+            if key == "reference" and isinstance(item, str) and item in targets:
+                new = targets[item]
+            if new is not item:
+                out = out if out is not None else dict(value)
+                out[key] = new
+        return value if out is None else out
     if isinstance(value, list):
-        return [_rewrite_references(v, targets) for v in value]
+        items = [_rewrite_references(v, targets) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
     return value
 
 

@@ -556,10 +556,13 @@ class SqlStorage(RequestLogMixin):
         return " AND ".join(parts), args
 
     def _search(self, conn, query: Query) -> list[Stored]:
+        # The page is chosen by id first and the bodies read for its rows only: sorting whole
+        # rows would carry every match's body through the sort.
         where, args = self._where(query)
-        rows = self._exec(conn, f"SELECT {self._COLS} FROM resources r WHERE {where} "
-                                f"ORDER BY {query.order} LIMIT ? OFFSET ?",
-                          args + [query.count, query.offset]).fetchall()
+        rows = self._exec(conn, f"SELECT {self._COLS} FROM resources r WHERE r.tenant=? AND r.type=? AND r.id IN "
+                                f"(SELECT r.id FROM resources r WHERE {where} ORDER BY {query.order} LIMIT ? OFFSET ?) "
+                                f"ORDER BY {query.order}",
+                          [query.tenant, query.rtype, *args, query.count, query.offset]).fetchall()
         return [_stored(r) for r in rows]
 
     # -- sperring ---------------------------------------------------------------------------------
