@@ -175,11 +175,13 @@ def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry]) -
     store = storage()
     writes = intake.prepare(store, tenant, entries)
     try:
-        _, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor))
+        seq, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor))
     except FhirError as error:
         if error.status == 403:  # a refused write to another system's data is itself an audited event
             store.audit(tenant, actor, [AuditRow(kind, None, None, None, "4", error.issues[0].message)])
         raise
+    if seq is not None:
+        subscriptions.wake()      # notify at once instead of at the dispatcher's next poll
     return outcomes
 
 

@@ -302,6 +302,12 @@ def dispatcher() -> "Dispatcher":
     return current_app.extensions["sandkasse.subscriptions"]
 
 
+def wake() -> None:
+    """A write in this process: deliver now rather than at the next poll (other processes' writes
+    are seen within poll_seconds)."""
+    dispatcher().wake()
+
+
 def _store() -> SqlStorage:
     return current_app.extensions["sandkasse.storage"]
 
@@ -338,6 +344,10 @@ class Dispatcher:
                                       daemon=True)
             self._thread = (os.getpid(), thread)
             thread.start()
+
+    def wake(self) -> None:
+        if self._thread is not None:
+            self._wake.set()
 
     def stop(self) -> None:
         """End the thread (tests; an app being shut down)."""
@@ -545,6 +555,7 @@ def _run(ref: "weakref.ref[Dispatcher]") -> None:
         me = ref()
         if me is None or me._stopped:
             return
+        me._wake.clear()                             # a wake during the round brings the next one at once
         try:
             busy = me.run_once()
         except Exception as error:  # noqa: BLE001 - a database hiccup must not end deliveries; next round retries
@@ -559,7 +570,6 @@ def _run(ref: "weakref.ref[Dispatcher]") -> None:
         wake, poll = me._wake, me.limits.poll_seconds
         del me
         wake.wait(poll)
-        wake.clear()
 
 
 def not_supported(interaction: str) -> FhirError:
