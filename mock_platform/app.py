@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 
 from mock_platform import admin, faults, feed, fhir_api, helseid, operator, requestlog, security
+from mock_platform import openapi
 from mock_platform.errors import install_error_handlers
 from mock_platform.storage import open_storage
 
@@ -47,6 +48,7 @@ def create_app(config: PlatformConfig | None = None) -> Flask:
     app.register_blueprint(fhir_api.bp)
     app.register_blueprint(helseid.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(openapi.bp)
     return app
 
 

@@ -26,8 +26,11 @@ class FhirError(Exception):
 
 
 def fhir_response(body: dict, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers or {},
-                    content_type=FHIR_JSON)
+    # JSON lets a caller send a lone surrogate ("\ud800"), which an answer may quote (an unknown
+    # element's name); it has no UTF-8 form, so it leaves as the JSON escape it came in as
+    # instead of failing the answer with a 500.
+    text = json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
+    return Response(text, status=status, headers=headers or {}, content_type=FHIR_JSON)
 
 
 class _BoundedJSONProvider(DefaultJSONProvider):
