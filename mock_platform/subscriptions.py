@@ -422,11 +422,15 @@ class Dispatcher:
             self._save(key, dict(state, status="error", error=failure.issues[0].message))
             return
         del parsed                                   # checked; each event gets a fresh parse (it mutates)
+        # Stop within round_seconds (+ one delivery's timeout), well inside the lease, so that no
+        # other process can take the lease while this one still sends.
         while time.monotonic() - started < self.limits.round_seconds:
             events = self.store.events(tenant, state["seq"], self.limits.batch)
             if not events:
                 break
             for event in events:
+                if time.monotonic() - started >= self.limits.round_seconds:
+                    break
                 matched = self._matches(record, event)
                 if matched:
                     error = self._send(record, state, "event-notification", event, matched)

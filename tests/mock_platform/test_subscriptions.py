@@ -383,3 +383,30 @@ def test_with_helseid_a_read_scope_subscribes_to_its_own_service_only(tmp_path: 
                 assert client.get(f"{platform.fhir()}/Subscription/{sid}").status_code == 404
     finally:
         app.extensions["sandkasse.subscriptions"].stop()
+
+
+def test_a_crashed_holders_lease_expires_and_delivery_resumes_from_the_cursor(tmp_path: Path,
+                                                                              receiver: Receiver) -> None:
+    from mock_platform.subscriptions import LEASES
+
+    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), auth="off-dev",
+                                    extra={"SUBSCRIPTION_LIMITS": FAST}))
+    store = app.extensions["sandkasse.storage"]
+    try:
+        with start_in_thread(app) as running:
+            api = Api(running.url)
+            assert api.transaction(bundle(patient("p1"))).status_code == 200
+            sid = subscribe(api, receiver.url, "Observation")
+            wait_status(api, sid, "active")
+            # Another process took the lease and died without letting go: nothing is sent meanwhile ...
+            assert store.kv_add_if_absent(LEASES, f"0301/{sid}", 1.0)
+            assert api.transaction(bundle(observation("o1", "p1"))).status_code == 200
+            time.sleep(0.5)
+            assert receiver.events() == []
+            # ... and when the lease expires, this process delivers from the cursor, once.
+            receiver.wait(lambda got: len(got) >= 2)
+            time.sleep(0.3)
+            assert [e["resource"]["id"] for n in receiver.events() for e in n["body"]["entry"][1:]] == ["o1"]
+    finally:
+        app.extensions["sandkasse.subscriptions"].stop()
+        store.close()
