@@ -161,6 +161,15 @@ def search_owned(tenant: str, actor: Actor, args: MultiDict, base: str) -> Respo
                                      "search": {"mode": "match"}} for r in found]})
 
 
+def forget_tenant(store: SqlStorage, tenant: str) -> int:
+    """Delete a tenant's subscriptions (for a tenant reset); returns how many there were."""
+    keys = [key for key, record in store.kv_list(RECORDS).items() if record["tenant"] == tenant]
+    for key in keys:
+        store.kv_delete(RECORDS, key)
+        store.kv_delete(STATES, key)
+    return len(keys)
+
+
 def _owned(tenant: str, actor: Actor, sid: str) -> tuple[dict, dict]:
     """The record and state of the caller's own subscription; 404 for anyone else's (a subscription
     says what a system watches, so others must not even learn that it exists)."""

@@ -276,6 +276,24 @@ def test_subscriptions_are_the_owners_and_the_tenants_own(api: Api, receiver: Re
     assert len(receiver.events()) == 1
 
 
+def test_a_tenants_subscriptions_can_be_forgotten(tmp_path: Path) -> None:
+    from mock_platform.subscriptions import forget_tenant
+
+    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), tenants=("0301", "4601"), auth="off-dev",
+                                    extra={"SUBSCRIPTION_LIMITS": FAST}))
+    try:
+        with start_in_thread(app) as running:
+            api = Api(running.url)
+            subscribe(api, "http://127.0.0.1:9/x", "Patient")
+            subscribe(api.as_("epj-a", tenant="4601"), "http://127.0.0.1:9/x", "Patient")
+            assert forget_tenant(app.extensions["sandkasse.storage"], "0301") == 1
+            assert api.get("Subscription").json()["total"] == 0
+            assert api.as_("epj-a", tenant="4601").get("Subscription").json()["total"] == 1
+    finally:
+        app.extensions["sandkasse.subscriptions"].stop()
+        app.extensions["sandkasse.storage"].close()
+
+
 def test_a_refused_handshake_and_failing_deliveries_end_in_error(api: Api) -> None:
     refusing = Receiver(status=403)
     flaky = Receiver(status=[200, 503])                   # handshake accepted, then every delivery fails
