@@ -22,7 +22,7 @@ _SUBSCRIPTION = {
                      "after the handshake, error when the endpoint refuses it or deliveries keep failing. "
                      "Visible only to the client that created it. Needs a read scope.",
     "interaction": [{"code": c} for c in ("read", "create", "update", "delete", "search-type")],
-    "versioning": "no-version",
+    "versioning": "versioned",          # meta.versionId counts the owner's updates; no vread
     "readHistory": False,
     "updateCreate": False,
     "searchParam": [{"name": "_id", "type": "token"},
