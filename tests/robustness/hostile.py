@@ -82,10 +82,10 @@ def check_response(response: httpx.Response, method: str, url: str) -> None:
     check_answer(response.status_code, response.headers.get("content-type", ""), response.text, method, url)
 
 
-def snapshot(base: str, cohort: Path, tenant: str = "0301", headers: dict | None = None) -> list[str]:
+def snapshot(base: str, cohort: Path, tenant: str = "0301", auth: httpx.Auth | None = None) -> list[str]:
     """The cohort's patients as the platform serves them (compared before and after a run)."""
     out = []
-    with httpx.Client(base_url=base, headers=headers or {}) as client:
+    with httpx.Client(base_url=base, auth=auth) as client:
         for line in (cohort / "Patient.ndjson").read_text().splitlines():
             rid = json.loads(line)["id"]
             out.append(client.get(f"/{tenant}/fhir/Patient/{rid}").text)
