@@ -2,7 +2,9 @@
 
 It serves its FHIR API at /fhir and the scenario protocol at POST /test-control/steps; point the
 suite at it with `--adapter http://HOST:PORT/test-control/steps`. `--defect ID` (repeatable)
-switches on a defect from defects.yaml, to see what the suite reports for it.
+switches on a defect from defects.yaml, to see what the suite reports for it. `--helseid-issuer URL`
+protects the FHIR API with HelseID (readers: --organisation and each --reader), and
+`--server-defect ID` switches on a defect of the FHIR API from server_defects.yaml.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from werkzeug.serving import run_simple
 from conformance.auth import HelseIdClientConfig
 from conformance.reference_epj.app import create_app
 from conformance.reference_epj.config import Defect, EpjConfig, defect_catalog
+from conformance.reference_epj.resource_server import ApiSecurity
+from conformance.reference_epj.server import ServerConfig, server_defects
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,6 +29,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--organisation", default=EpjConfig.organisation, help="orgnr the EPJ acts on behalf of")
     parser.add_argument("--defect", action="append", default=[], choices=sorted(defect_catalog()),
                         help="switch on a defect (repeatable)")
+    parser.add_argument("--helseid-issuer", help="protect the FHIR API: accept tokens of this HelseID issuer only")
+    parser.add_argument("--reader", action="append", default=[], help="orgnr that may read the FHIR API (repeatable)")
+    parser.add_argument("--server-defect", action="append", default=[], choices=sorted(server_defects()),
+                        help="switch on a defect of the FHIR API (repeatable)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9090)
     args = parser.parse_args(argv)
@@ -33,7 +41,10 @@ def main(argv: list[str] | None = None) -> None:
                        defects=frozenset(Defect(d) for d in args.defect))
     print(f"reference EPJ: FHIR http://{args.host}:{args.port}/fhir, "
           f"test-control http://{args.host}:{args.port}/test-control/steps")
-    run_simple(args.host, args.port, create_app(config), threaded=True)
+    security = ApiSecurity(issuer=args.helseid_issuer.rstrip("/"), own_organisation=args.organisation,
+                           organisations=frozenset({args.organisation, *args.reader})) if args.helseid_issuer else None
+    server = ServerConfig(security=security, defects=frozenset(args.server_defect))
+    run_simple(args.host, args.port, create_app(config, server), threaded=True)
 
 
 if __name__ == "__main__":

@@ -169,3 +169,32 @@ def test_sperring_and_internal_notes_are_withheld_and_said_so(small_cohort: Path
             assert legevakt.get(f"Patient/{patient}").status_code == 200       # whose data is withheld shows
             assert legevakt.get(f"DocumentReference/{note['id']}").status_code == 403   # internal note
             assert own.get(f"DocumentReference/{note['id']}").status_code == 200
+
+
+def test_command_line_serves_the_protected_api(small_cohort: Path, helseid) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "conformance.reference_epj", "--platform-url",
+                                "http://127.0.0.1:9/0301/fhir", "--cohort", str(small_cohort), "--port", str(port),
+                                "--helseid-issuer", helseid.issuer, "--organisation", helseid.organisation],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}/fhir"
+        for _ in range(100):
+            try:
+                statement = httpx.get(f"{base}/metadata").json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert statement["rest"][0]["security"]["description"].startswith(f"HelseID ({helseid.issuer})")
+        assert httpx.get(f"{base}/Patient").status_code == 401
+        auth = HelseIdAuth(HelseIdClientConfig.load(helseid.client_config))
+        assert httpx.get(f"{base}/Patient", params={"_count": 1}, auth=auth).json()["total"] == 20
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
