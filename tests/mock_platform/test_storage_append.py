@@ -121,3 +121,15 @@ def test_a_search_within_one_patient_follows_that_patients_matches(store) -> Non
     parsed = search.parse("0301", "Observation", MultiDict([("patient", "p1"), ("code", "8867-4")]))
     driver = parsed.query.where[0][0]
     assert "t.patient=?" in driver and "tokens t" in driver
+
+
+def test_stored_json_reads_back_exactly_whatever_the_parser(store) -> None:
+    """An integer beyond 64 bits (a FHIR decimal may be one) and non-ASCII text come back as sent."""
+    resource = observation("o1", "p1")
+    resource["valueQuantity"]["value"] = 123456789012345678901234567890
+    resource["note"] = [{"text": "målt 12345678901234567890 ganger"}, {"text": "æøå"}]
+    store.append("0301", "transaction", [_put(resource)], ACTOR, _allow)
+    back = store.read("0301", "Observation", "o1").resource
+    assert back["valueQuantity"]["value"] == 123456789012345678901234567890
+    assert isinstance(back["valueQuantity"]["value"], int)
+    assert [n["text"] for n in back["note"]] == ["målt 12345678901234567890 ganger", "æøå"]
