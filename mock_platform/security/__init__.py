@@ -111,7 +111,13 @@ def _verified_claims(request: Request) -> dict:
     from mock_platform.security.tokens import TokenError, verify_access_token  # helseid imports us
 
     storage = current_app.extensions["sandkasse.storage"]
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    authorization = request.headers.get("Authorization", "")
+    if len(authorization) > proofs.MAX_JWT_CHARS:
+        # Refused unread: a HelseID token is 1-3 KB, and parsing megabytes of base64 is the attack.
+        raise _unauthorized("token", f"The Authorization header is {len(authorization)} characters long; "
+                            f"more than {proofs.MAX_JWT_CHARS} are refused unread.",
+                            "Send the access_token from the HelseID token response unchanged.")
+    scheme, _, token = authorization.partition(" ")
     if not scheme:
         raise _unauthorized("missing-token", "The request has no access token.",
                             "Send Authorization: DPoP <access token> and a DPoP proof header.", error=None)
@@ -123,6 +129,10 @@ def _verified_claims(request: Request) -> dict:
                             "Send the token as Authorization: DPoP <token> with a DPoP proof; "
                             "Bearer tokens are not accepted.")
     token = token.strip()
+    if "," in token or any(c.isspace() for c in token):
+        # Two Authorization headers arrive joined by a comma; which one counts must not be a guess.
+        raise _unauthorized("token", "The Authorization header carries more than one value.",
+                            "Send exactly one Authorization: DPoP <token> header.")
     try:
         claims = verify_access_token(token, storage, issuer=issuer_url(request), audience=policy().audience)
     except TokenError as error:

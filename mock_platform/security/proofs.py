@@ -16,7 +16,15 @@ PROOF_MAX_AGE = 60        # seconds a proof's iat may lie in the past
 CLOCK_LEEWAY = 10         # seconds a proof's iat (or a token's nbf/iat) may lie in the future
 MIN_RSA_BITS = 2048
 NONCE_TTL = 300           # seconds a server-issued DPoP nonce stays valid
+MAX_JWT_CHARS = 8192      # tokens and proofs are 1-3 KB; a longer one is refused before it is parsed
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
+
+
+class _ProofRegistry(jws.JWSRegistry):
+    # A proof carries its public key in the header, and an RSA jwk makes the header larger than
+    # joserfc's default limit (512 bytes), which refused every RSA-signed proof as "not a compact
+    # JWS". MAX_JWT_CHARS still bounds the whole proof.
+    max_header_length = 4096
 
 
 @dataclass
@@ -54,8 +62,14 @@ def verify_proof(proof: str | None, method: str, url: str, storage, *, replay_na
     if not proof:
         raise _fail("The request has no DPoP proof.",
                     "Send a DPoP header with a proof JWT signed by the key the token is bound to.")
+    if len(proof) > MAX_JWT_CHARS:
+        raise _fail(f"The DPoP proof is {len(proof)} characters long; more than {MAX_JWT_CHARS} are refused unread.",
+                    "Send a proof with only the public key in its jwk header.")
+    if "," in proof:
+        # RFC 9449 §4.3: exactly one DPoP header; two arrive joined by a comma.
+        raise _fail("The request has more than one DPoP header.", "Send exactly one DPoP proof per request.")
     try:
-        header = jws.extract_compact(proof.encode("ascii")).headers()
+        header = jws.extract_compact(proof.encode("ascii"), registry=_ProofRegistry()).headers()
     except (JoseError, ValueError, UnicodeError):
         raise _fail("The DPoP header is not a compact JWS.", "Send the proof as header.payload.signature.")
     if header.get("typ") != "dpop+jwt":
@@ -65,7 +79,7 @@ def verify_proof(proof: str | None, method: str, url: str, storage, *, replay_na
                     f"Sign with one of {', '.join(dpop.ALGORITHMS)}.")
     key = _public_key(header.get("jwk"))
     try:
-        claims = jwt.decode(proof, key, algorithms=[header["alg"]]).claims
+        claims = jwt.decode(proof, key, registry=_ProofRegistry(algorithms=[header["alg"]])).claims
     except (JoseError, ValueError):
         raise _fail("The proof's signature does not verify with the jwk in its header.",
                     "Sign the proof with the private key of the jwk you send.")

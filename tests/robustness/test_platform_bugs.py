@@ -100,3 +100,15 @@ def test_seeding_a_cohort_into_a_tenant_without_kommunenummer_is_refused_cleanly
     response = httpx.post(f"{server.url}/admin/tenants/acme/seed", json={"cohort": {"size": 1, "seed": 1}},
                           headers={"Authorization": f"Bearer {DEV_OPERATOR_TOKEN}"}, timeout=30)
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.xfail(strict=True, reason="server._QuietHandler: werkzeug's request handler (http.server) answers a "
+                                       "header line over 64 KB or more than 100 headers itself, with an HTML 431 page; "
+                                       "override send_error to answer an OperationOutcome (code too-costly, the fix: "
+                                       "send smaller headers)")
+@pytest.mark.parametrize("headers", [{"Authorization": "DPoP " + "A" * 70_000},
+                                     {f"X-Many-{i}": "y" for i in range(120)}])
+def test_oversized_headers_are_refused_with_an_operation_outcome(server, headers: dict) -> None:
+    response = httpx.get(f"{server.url}/0301/fhir/Patient", headers=headers)
+    assert 400 <= response.status_code < 500
+    _outcome(response, response.status_code)
