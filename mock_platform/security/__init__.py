@@ -20,7 +20,7 @@ from flask import request as flask_request
 
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
-from mock_platform.security import proofs, tenants
+from mock_platform.security import proofs, public_url, tenants
 from mock_platform.security.scopes import policy
 
 DEV_CLIENT = "sandkasse-dev-client"
@@ -81,7 +81,9 @@ def protect_fhir_api(app, blueprint: str = "fhir") -> None:
     """A safety net: authorize every request to the FHIR blueprint before its route runs, so a
     route that forgets to call `authorize` is still protected. Routes that call `authorize`
     themselves get the same verified token (the proof's jti is claimed once per request).
-    `/metadata` stays public: the CapabilityStatement is how clients learn how to log in."""
+    `/metadata` stays public: the CapabilityStatement is how clients learn how to log in.
+    With PUBLIC_BASE_URL configured, requests are checked against the URL clients use (public_url)."""
+    public_url.install(app)
 
     @app.before_request
     def _authorize_fhir_request() -> None:
