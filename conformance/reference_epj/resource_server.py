@@ -23,9 +23,16 @@ TOKEN_ALG = "RS256"          # HelseID signs access tokens with RS256; nothing e
 CLOCK_LEEWAY = 10            # seconds a token's nbf/iat or a proof's iat may lie in the future
 PROOF_MAX_AGE = 60           # seconds a proof's iat may lie in the past
 JWKS_REFRESH = 60            # at most one JWKS refetch per minute (key rotation, not per bad token)
+MAX_JWT_CHARS = 8192         # tokens and proofs are 1-3 KB; a longer one is refused before it is parsed
 ORG_PARENT = "helseid://claims/client/claims/orgnr_parent"
 ORG_CHILD = "helseid://claims/client/claims/orgnr_child"
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
+
+
+class _ProofRegistry(jws.JWSRegistry):
+    # A proof carries its public key in the header; an RSA jwk makes it larger than joserfc's
+    # default limit (512 bytes), which would refuse every RSA-signed proof. MAX_JWT_CHARS bounds it.
+    max_header_length = 4096
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,12 @@ class ResourceServer:
         if not token or scheme.lower() not in ("dpop", "bearer"):
             raise _invalid("The request has no access token.",
                            "Send Authorization: DPoP <access token> from HelseID with a DPoP proof.")
+        if len(token) > MAX_JWT_CHARS or len(proof or "") > MAX_JWT_CHARS:
+            raise _invalid(f"The access token or proof is longer than {MAX_JWT_CHARS} characters; refused unread.",
+                           "Send the access token from HelseID unchanged and a proof with only the public key.")
+        if "," in token or "," in (proof or ""):      # two headers arrive joined by a comma (RFC 9449 §4.3)
+            raise _invalid("The request has more than one Authorization or DPoP header.",
+                           "Send exactly one access token and one DPoP proof per request.")
         claims = self._verify_token(token.strip())
         if "cnf" not in self.settings.skip:
             if scheme.lower() != "dpop":
@@ -173,7 +186,7 @@ class ResourceServer:
         if not proof:
             raise bad("The request has no DPoP proof.", "Send a DPoP header with a proof for this request.")
         try:
-            header = jws.extract_compact(proof.encode("ascii")).headers()
+            header = jws.extract_compact(proof.encode("ascii"), registry=_ProofRegistry()).headers()
         except (JoseError, ValueError, UnicodeError):
             raise bad("The DPoP header is not a compact JWS.", "Send the proof as header.payload.signature.")
         jwk = header.get("jwk")
@@ -183,7 +196,7 @@ class ResourceServer:
                       f"Set typ dpop+jwt, sign with one of {', '.join(dpop.ALGORITHMS)} and send only the public jwk.")
         try:
             key = {"EC": ECKey, "RSA": RSAKey}[jwk.get("kty")].import_key(jwk)
-            claims = jwt.decode(proof, key, algorithms=[header["alg"]]).claims
+            claims = jwt.decode(proof, key, registry=_ProofRegistry(algorithms=[header["alg"]])).claims
         except (KeyError, JoseError, ValueError, TypeError):
             raise bad("The proof's signature does not verify with the jwk in its header.",
                       "Sign the proof with the private key of the jwk you send.")

@@ -78,6 +78,13 @@ def test_capability_statement_instantiates_the_guide(epj) -> None:
     assert statement["rest"][0]["security"]["service"][0]["coding"][0]["code"] == "OAuth"
 
 
+@pytest.mark.parametrize("key_type", ["EC", "RSA"])
+def test_dpop_proofs_of_either_key_type_are_accepted(epj, helseid, key_type: str) -> None:
+    from conformance.auth import dpop
+    auth = HelseIdAuth(HelseIdClientConfig.load(helseid.client_config), dpop_key=dpop.generate_key(key_type))
+    assert httpx.get(f"{epj.url}/fhir/Patient", params={"_count": 1}, auth=auth).status_code == 200
+
+
 def test_requests_without_a_token_are_refused_with_an_operation_outcome(epj) -> None:
     response = httpx.get(f"{epj.url}/fhir/Patient")
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("DPoP error=")
