@@ -2,7 +2,8 @@
 defective variant (one defect switched on) fails exactly the requirements defects.yaml lists,
 with a message that names the defect.
 
-Every run has its own bridge, EPJ and ports, so the variants spread over xdist workers freely."""
+Every run has its own tenant on the real platform, its own EPJ and ports, so the variants spread
+over xdist workers freely (tests/suite_epj/harness.py)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,7 +1,7 @@
 """The clean reference EPJ against the real mock platform in full HelseID mode: its transaction
 Bundles pass the platform's validator and rules, its tokens and DPoP proofs pass the platform's
-checks, and what it shows is what the platform holds. (The defect variants run behind the
-contract bridge, see test_defective_variants.py.)"""
+checks, and what it shows is what the platform holds, driven step by step without the suite.
+(The suite against the clean EPJ and its defect variants: test_defective_variants.py.)"""
 from __future__ import annotations
 
 import copy
