@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 
 from conformance.validator import Issue, operation_outcome
-from mock_platform import faults, intake, rules, security
+from mock_platform import faults, intake, rules, security, subscriptions
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import index
 from mock_platform.storage import Actor
@@ -102,6 +102,7 @@ def reset_tenant(tenant: str) -> Response:
     tenant_row(tenant)
     storage().reset_tenant(tenant)
     storage().clear_request_log(tenant)
+    subscriptions.forget_tenant(storage(), tenant)   # a reset tenant starts without subscriptions
     return _json({"id": tenant, "reset": True})
 
 
