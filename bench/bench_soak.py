@@ -10,6 +10,12 @@ interval's throughput is within 20 % of the first's (`throughput_held`).
 
     .venv/bin/python -m bench.run --only soak          # SOAK_SECONDS=180, SOAK_INTERVAL=30 by default
     BENCH_SOAK_SECONDS=60 SOAK_INTERVAL=15 ...          # shorter, while iterating
+    SOAK_SEARCH_COUNT=10 ...                            # searches ask for a page of 10 (default 50)
+
+The search asks for every heart rate since 2025-01-01, and every NEWS2 set adds one, so its
+answer grows from a few entries to a full page (50) during the soak: a search then costs more
+because it returns more, which a fixed page size (SOAK_SEARCH_COUNT) separates from any cost
+of the growing history itself.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS") or os.environ.get("SOAK_SEC
 INTERVAL = float(os.environ.get("SOAK_INTERVAL", "30"))
 MIX = (("read", 0.6), ("search", 0.3), ("intake", 0.1))
 HELD = 0.8        # the last interval's throughput must be at least this share of the first's
+SEARCH_COUNT = int(os.environ.get("SOAK_SEARCH_COUNT", "50"))
 
 
 def _rss_mb(root: int) -> float:
@@ -53,7 +60,8 @@ def run() -> dict:
             if kind == "read":
                 return "GET", f"{base}/Patient/{patient}", None, kind
             if kind == "search":
-                return "GET", f"{base}/Observation?patient={patient}&code={LOINC}|8867-4&date=ge2025-01-01", None, kind
+                return ("GET", f"{base}/Observation?patient={patient}&code={LOINC}|8867-4&date=ge2025-01-01"
+                               f"&_count={SEARCH_COUNT}", None, kind)
             return "POST", base, _news2_bundle(patient, rng), kind
 
         started = time.perf_counter()
@@ -70,6 +78,7 @@ def run() -> dict:
     first, last = intervals[0]["req_per_s"], intervals[-1]["req_per_s"]
     return {
         "seconds": round(SECONDS), "clients": CONCURRENCY, "mix": "/".join(f"{k} {w:.0%}" for k, w in MIX),
+        "search_count": SEARCH_COUNT,
         "requests": sum(i["requests"] for i in intervals), "errors": sum(i["errors"] for i in intervals),
         "req_per_s_by_interval": [i["req_per_s"] for i in intervals],
         "search_p99_ms_by_interval": [i.get("search_p99_ms") for i in intervals],
