@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,22 +15,24 @@ import pytest
 _FIGURES_DIR = "sandkasse-robustness-figures"
 
 
-def _folder(base: Path, on_worker: bool) -> Path:
-    # An xdist worker's temp dir lives inside the controller's, which is this run's own.
-    return (base.parent if on_worker else base) / _FIGURES_DIR
+def _folder(on_worker: bool) -> Path:
+    # Keyed by the pid of the run's controller (an xdist worker is its child process), and not
+    # under pytest's numbered temp dirs: other pytest runs on the same machine clean those up,
+    # figures and all, while a long run is still going.
+    owner = os.getppid() if on_worker else os.getpid()
+    return Path(tempfile.gettempdir()) / f"{_FIGURES_DIR}-{owner}"
 
 
-def record_figures(tmp_path_factory: pytest.TempPathFactory, name: str, figures: dict) -> None:
-    folder = _folder(tmp_path_factory.getbasetemp(), "PYTEST_XDIST_WORKER" in os.environ)
+def record_figures(name: str, figures: dict) -> None:
+    folder = _folder("PYTEST_XDIST_WORKER" in os.environ)
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(figures))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    factory = getattr(config, "_tmp_path_factory", None)
-    if factory is None or hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
         return
-    folder = _folder(factory.getbasetemp(), on_worker=False)
+    folder = _folder(on_worker=False)
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not files:
         return
@@ -39,6 +43,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         routes.update(figures.pop("routes", []))
         for key, value in figures.items():
             totals[key] = totals.get(key, 0) + value
+    shutil.rmtree(folder, ignore_errors=True)
     terminalreporter.write_sep("-", "robustness figures")
     prefix = f"routes: {len(routes)}, " if routes else ""
     terminalreporter.write_line(prefix + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))

@@ -92,8 +92,7 @@ def _run(platform: SecurePlatform, batch: int, auth: httpx.Auth | None, counts: 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_unauthenticated_hostile_requests_are_refused(secured: SecurePlatform, batch: int,
-                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_unauthenticated_hostile_requests_are_refused(secured: SecurePlatform, batch: int) -> None:
     protected = _routes(secured.app)
     counts = {"requests": 0, "failures": 0, "known bugs": 0}
 
@@ -108,13 +107,13 @@ def test_unauthenticated_hostile_requests_are_refused(secured: SecurePlatform, b
     try:
         _run(secured, batch, None, counts, on_answer)
     finally:
-        record_figures(tmp_path_factory, f"hostile-helseid-anonymous-{batch}", _named(counts, "anonymous"))
+        record_figures(f"hostile-helseid-anonymous-{batch}", _named(counts, "anonymous"))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_authenticated_hostile_requests_reach_the_handlers_and_never_break_them(
-        secured: SecurePlatform, small_cohort: Path, batch: int, tmp_path_factory: pytest.TempPathFactory) -> None:
+        secured: SecurePlatform, small_cohort: Path, batch: int) -> None:
     reader = HelseIdAuth(secured.register(scopes=READ))
     counts = {"requests": 0, "past security": 0, "failures": 0, "known bugs": 0}
 
@@ -126,7 +125,7 @@ def test_authenticated_hostile_requests_reach_the_handlers_and_never_break_them(
     try:
         _run(secured, batch, HelseIdAuth(secured.register(scopes=policy().all_scopes())), counts, on_answer)
     finally:
-        record_figures(tmp_path_factory, f"hostile-helseid-authenticated-{batch}", _named(counts, "authenticated"))
+        record_figures(f"hostile-helseid-authenticated-{batch}", _named(counts, "authenticated"))
     assert snapshot(secured.url, small_cohort, auth=reader) == before, "hostile requests changed stored data"
     # Worthless if the fuzzed requests never got past the token checks into the handlers.
     assert counts["past security"] > REQUESTS_PER_BATCH // 4, counts

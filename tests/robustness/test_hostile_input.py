@@ -35,8 +35,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, small_cohort: Path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_hostile_requests_never_break_the_platform(seeded, small_cohort: Path, batch: int,
-                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_hostile_requests_never_break_the_platform(seeded, small_cohort: Path, batch: int) -> None:
     server, routes = seeded
     before = snapshot(server.url, small_cohort)
     counts = {"requests": 0, "failures": 0}
@@ -61,7 +60,7 @@ def test_hostile_requests_never_break_the_platform(seeded, small_cohort: Path, b
         send()
     finally:
         client.close()
-        record_figures(tmp_path_factory, f"hostile-{batch}", {**counts, "routes": routes})
+        record_figures(f"hostile-{batch}", {**counts, "routes": routes})
     assert snapshot(server.url, small_cohort) == before, "hostile requests changed stored data"
 
 

@@ -52,8 +52,7 @@ def _secrets(client: httpx.Client, tenant: str) -> set[str]:
     return found - {""}
 
 
-def test_no_answer_of_one_municipality_reveals_the_other(two_municipalities,
-                                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_no_answer_of_one_municipality_reveals_the_other(two_municipalities) -> None:
     root, backend, oslo, bergen = two_municipalities
     assert oslo and bergen and not oslo & bergen, "the two cohorts must not share ids"
     foreign = sorted(bergen)
@@ -101,4 +100,4 @@ def test_no_answer_of_one_municipality_reveals_the_other(two_municipalities,
         ask_oslo()
     finally:
         client.close()
-        record_figures(tmp_path_factory, f"isolation-{backend}", {"isolation_requests": counts["requests"]})
+        record_figures(f"isolation-{backend}", {"isolation_requests": counts["requests"]})

@@ -72,8 +72,7 @@ def _tame(case):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_schemathesis_finds_no_failure(target, small_cohort: Path, batch: int,
-                                       tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_schemathesis_finds_no_failure(target, small_cohort: Path, batch: int) -> None:
     server, app, schema = target
     storage = app.extensions["sandkasse.storage"]
     before = snapshot(server.url, small_cohort, WITNESS)
@@ -127,6 +126,6 @@ def test_schemathesis_finds_no_failure(target, small_cohort: Path, batch: int,
                 run(operation, mode)
     finally:
         session.close()
-        record_figures(tmp_path_factory, f"schemathesis-{batch}", counts)
+        record_figures(f"schemathesis-{batch}", counts)
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
     assert snapshot(server.url, small_cohort, WITNESS) == before, "the run changed another tenant's data"
