@@ -358,7 +358,7 @@ _params = st.sampled_from(sorted({(t, p) for t, info in registry().items()
                                   for p in [*info.params, "_id", "_lastUpdated", "_sort", "_include", "_revinclude"]}))
 
 
-@settings(max_examples=150, deadline=None, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(target=_params, value=st.sampled_from(INJECTIONS) | st.text(max_size=30),
        modifier=st.sampled_from(["", "", ":exact", ":missing", ":contains"]), post=st.booleans())
