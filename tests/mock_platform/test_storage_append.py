@@ -133,3 +133,24 @@ def test_stored_json_reads_back_exactly_whatever_the_parser(store) -> None:
     assert back["valueQuantity"]["value"] == 123456789012345678901234567890
     assert isinstance(back["valueQuantity"]["value"], int)
     assert [n["text"] for n in back["note"]] == ["målt 12345678901234567890 ganger", "æøå"]
+
+
+def test_a_database_without_the_patient_of_tokens_is_migrated_when_opened(database: str) -> None:
+    """A database made by the previous version (tokens without patient) opens, gains the column
+    filled from its resources, and answers searches within one patient as before."""
+    old = open_storage(database)
+    old.create_tenant("0301", "municipality", "0301")
+    old.append("0301", "transaction", [_put(patient("p1", 1)), _put(observation("o1", "p1")),
+                                       _put(observation("o2", "p1", code="9279-1"))], ACTOR, _allow)
+    with old._conn() as conn, old._write(conn):
+        old._exec(conn, "DROP INDEX tokens_patient")
+        old._exec(conn, "ALTER TABLE tokens DROP COLUMN patient")
+    old.close()
+    store = open_storage(database)
+    try:
+        assert _find(store, "Observation", "patient=p1&code=8867-4") == ["o1"]
+        with store._conn() as conn:
+            missing = store._exec(conn, "SELECT COUNT(*) FROM tokens WHERE type='Observation' AND patient IS NULL")
+            assert missing.fetchone()[0] == 0
+    finally:
+        store.close()
