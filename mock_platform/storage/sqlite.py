@@ -111,14 +111,21 @@ class SqliteStorage(SqlStorage):
         self._checkpointer = (os.getpid(), thread)
         thread.start()
 
+    IDLE_ROUNDS = 20                   # the checkpointer stops after this many rounds with nothing to copy
+
     def _checkpoint_loop(self) -> None:
+        # Stops when the WAL has been idle for a while (the next write starts it again), so an
+        # idle platform, or a test's storage that is never closed, keeps no thread waking up.
         conn = self._connect()
+        idle, last = 0, None
         try:
-            while not self._stopped.wait(self.CHECKPOINT_SECONDS):
+            while idle < self.IDLE_ROUNDS and not self._stopped.wait(self.CHECKPOINT_SECONDS):
                 try:
-                    self.checkpoint(conn)
+                    frames, copied = self.checkpoint(conn)
                 except sqlite3.Error:  # the database is busy or going away: the next round retries
-                    pass
+                    continue
+                idle = idle + 1 if (frames, copied) == last and frames == copied else 0
+                last = (frames, copied)
         finally:
             conn.close()
 

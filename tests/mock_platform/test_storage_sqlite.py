@@ -112,3 +112,18 @@ def test_writers_of_two_storages_on_one_file_all_land_in_sequence(tmp_path: Path
     finally:
         for store in stores:
             store.close()
+
+
+def test_the_checkpointer_stops_when_idle_and_the_next_write_starts_it(tmp_path: Path) -> None:
+    store = _seeded(tmp_path / "idle.sqlite3")
+    store.CHECKPOINT_SECONDS, store.IDLE_ROUNDS = 0.01, 3
+    try:
+        store.append("0301", "transaction", [_put(observation("a", "p1"))], ACTOR, _allow)
+        thread = store._checkpointer[1]
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+        assert store.checkpoint()[0] == store.checkpoint()[1]      # it left nothing uncopied
+        store.append("0301", "transaction", [_put(observation("b", "p1"))], ACTOR, _allow)
+        assert store._checkpointer[1] is not thread and store._checkpointer[1].is_alive()
+    finally:
+        store.close()
