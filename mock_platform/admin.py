@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from conformance.validator import Issue, operation_outcome
 from mock_platform import faults, intake, rules, security, subscriptions
 from mock_platform.errors import FhirError, fhir_response
+from mock_platform.search import non_negative_int
 from mock_platform.searchparams import index
 from mock_platform.storage import Actor
 from mock_platform.security.operator import bearer, is_operator_token
@@ -141,7 +142,12 @@ def _cohort_spec(body: bytes) -> tuple[int, int] | None:
 def _seed_cohort(tenant: str, kommunenummer: str, actor: Actor, size: int, seed: int) -> tuple[int, list[Issue]]:
     from synthetic_data import CohortSpec, write_cohort  # the generator's public API, only when asked
     with tempfile.TemporaryDirectory(prefix="sandkasse-seed-") as folder:
-        write_cohort(CohortSpec(size=size, seed=seed, kommunenummer=kommunenummer), Path(folder))
+        try:
+            write_cohort(CohortSpec(size=size, seed=seed, kommunenummer=kommunenummer), Path(folder))
+        except ValueError as error:   # e.g. a kommunenummer the registry does not know
+            return 0, [Issue("error", "value", f"No cohort can be generated for this tenant: {error}", "cohort",
+                             rule="sk-platform-tenant", fix="Seed a tenant whose kommunenummer is a municipality "
+                             "of the registry (e.g. 0301), or send your own bundles as NDJSON.")]
         with (Path(folder) / "bundles.ndjson").open(encoding="utf-8") as lines:
             return seed_lines(tenant, actor, lines)
 
@@ -237,13 +243,14 @@ def get_requests(tenant: str) -> Response:
     """The tenant's request log after `since` (operator-only: it holds tokens and DPoP proofs)."""
     _authorize(tenant)
     tenant_row(tenant)
-    since, limit = request.args.get("since", "0"), request.args.get("limit", "1000")
-    if not since.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= MAX_REQUESTS_PAGE:
+    since = non_negative_int(request.args.get("since", "0"))
+    limit = non_negative_int(request.args.get("limit", "1000"))
+    if since is None or limit is None or not 1 <= limit <= MAX_REQUESTS_PAGE:
         raise FhirError(400, Issue("error", "invalid", "since must be a non-negative integer and limit 1–10000.",
-                                   "since" if not since.isdigit() else "limit", rule="sk-platform-request-log",
+                                   "since" if since is None else "limit", rule="sk-platform-request-log",
                                    fix="GET /admin/tenants/<id>/requests?since=<last seq you saw>&limit=1000."))
-    head, rows, more = storage().request_log(tenant, int(since), int(limit))
-    body = {"id": tenant, "since": int(since), "requests": rows, "last": head}
+    head, rows, more = storage().request_log(tenant, since, limit)
+    body = {"id": tenant, "since": since, "requests": rows, "last": head}
     if more:
         body["next"] = f"{request.base_url}?since={rows[-1]['seq']}&limit={limit}"
     return _json(body)

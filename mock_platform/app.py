@@ -31,7 +31,10 @@ def create_app(config: PlatformConfig | None = None) -> Flask:
                       MAX_CONTENT_LENGTH=config.max_body_bytes, **config.extra)
     storage = open_storage(config.database)
     for tenant in config.tenants:
-        storage.create_tenant(tenant, "municipality", tenant)
+        # A municipality's tenant is its kommunenummer; any other id is a vendor's test tenant
+        # (seeded as a copy of the default municipality, see admin._seed_cohort).
+        municipality = tenant.isdigit() and len(tenant) == 4
+        storage.create_tenant(tenant, "municipality" if municipality else "vendor", tenant if municipality else None)
     app.extensions["sandkasse.storage"] = storage
     install_error_handlers(app)
     # First: the request log sees every request before authorization may refuse it, and the

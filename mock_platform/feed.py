@@ -15,6 +15,7 @@ from flask import Blueprint, Response, json, request
 from conformance.validator import Issue
 from mock_platform import rules
 from mock_platform.errors import FhirError
+from mock_platform.search import non_negative_int
 from mock_platform.storage import AuditRow
 from mock_platform.tenancy import caller, storage
 
@@ -63,10 +64,11 @@ def events(tenant: str) -> Response:
 
 def _int(name: str, default: int) -> int:
     value = request.args.get(name, str(default))
-    if not value.isdigit():
-        raise FhirError(400, Issue("error", "invalid", f"{name} must be a non-negative integer, not {value!r}.", name,
-                                   rule="sk-platform-feed", fix=f"Use e.g. {name}={default}."))
-    return int(value)
+    number = non_negative_int(value)
+    if number is None:
+        raise FhirError(400, Issue("error", "invalid", f"{name} must be a non-negative integer below 2^63, "
+                                   f"not {value!r}.", name, rule="sk-platform-feed", fix=f"Use e.g. {name}={default}."))
+    return number
 
 
 def _float(name: str, default: float) -> float:

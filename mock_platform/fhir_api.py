@@ -223,7 +223,8 @@ def read(tenant: str, rtype: str, rid: str) -> Response:
 def vread(tenant: str, rtype: str, rid: str, vid: str) -> Response:
     _check_type(rtype)
     actor, _ = caller(tenant, rtype, "read")
-    stored = storage().vread(tenant, rtype, rid, int(vid)) if vid.isdigit() else None
+    version = search.non_negative_int(vid)
+    stored = storage().vread(tenant, rtype, rid, version) if version is not None else None
     if stored is None:
         raise FhirError(404, Issue("error", "not-found", f"{rtype}/{rid} has no version {vid!r}.",
                                    rule="sk-platform-history", fix=f"List the versions with {rtype}/{rid}/_history."))
@@ -395,11 +396,13 @@ def _audit_results(tenant: str, actor: Actor, action: str, rtype: str, results: 
 
 
 def _paging() -> tuple[int, int]:
-    count, offset = request.args.get("_count", str(search.DEFAULT_COUNT)), request.args.get("_offset", "0")
-    if not count.isdigit() or not offset.isdigit():
-        raise FhirError(400, Issue("error", "invalid", "_count and _offset must be non-negative integers.",
-                                   "_count", rule="sk-platform-search", fix="Use e.g. _count=50."))
-    return min(int(count), search.MAX_COUNT), int(offset)
+    count = search.non_negative_int(request.args.get("_count", str(search.DEFAULT_COUNT)))
+    offset = search.non_negative_int(request.args.get("_offset", "0"))
+    if count is None or offset is None:
+        raise FhirError(400, Issue("error", "invalid", "_count and _offset must be non-negative integers below 2^63.",
+                                   "_count" if count is None else "_offset", rule="sk-platform-search",
+                                   fix="Use e.g. _count=50, and follow the Bundle's next link for later pages."))
+    return min(count, search.MAX_COUNT), offset
 
 
 def _links(total: int, count: int, offset: int) -> list[dict]:

@@ -67,6 +67,9 @@ def _entry(item: object, where: str) -> Entry:
     if not isinstance(item, dict):
         raise _invalid(where, "The entry is not a JSON object.", "Each entry needs resource and request.")
     request = item.get("request") or {}
+    if not isinstance(request, dict):
+        raise _invalid(f"{where}.request", f"The entry's request is {type(request).__name__}, not an object.",
+                       'Give the entry a request object, e.g. {"method": "PUT", "url": "Patient/123"}.')
     resource = item.get("resource")
     # Without request, an entry is a PUT of its resource by id (what a cohort file carries).
     method = str(request.get("method") or ("PUT" if isinstance(resource, dict) else ""))
@@ -204,7 +207,7 @@ def _etag(entry: Entry, issues: list[Issue]) -> int | None:
     if not entry.if_match:
         return None
     text = entry.if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         issues.append(Issue("error", "invalid", f"If-Match {entry.if_match!r} is not an ETag of this platform.",
                             entry.location, rule="sk-platform-version-conflict",
                             fix='Send the ETag from the last read, e.g. If-Match: W/"3".'))

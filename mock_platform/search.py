@@ -98,17 +98,31 @@ def _assemble(tenant: str, rtype: str, clauses: list[_IndexClause]) -> list[tupl
     return out
 
 
+SQL_INTEGER_MAX = 2**63 - 1
+
+
+def non_negative_int(value: str) -> int | None:
+    """A query parameter as a non-negative integer the database can hold; None if it is not one
+    (str.isdigit alone lets '²' and 20-digit numbers through, which SQL cannot take)."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= SQL_INTEGER_MAX else None
+
+
 def _result_param(search: Search, rtype: str, name: str, values: list[str]) -> None:
     query, value = search.query, values[-1]
     if name == "_count":
-        if not value.isdigit():
+        count = non_negative_int(value)
+        if count is None:
             raise _bad(name, f"_count must be a non-negative integer, not {value!r}.", "Use e.g. _count=50.")
-        query.count = min(int(value), MAX_COUNT)
+        query.count = min(count, MAX_COUNT)
     elif name == "_offset":
-        if not value.isdigit():
-            raise _bad(name, f"_offset must be a non-negative integer, not {value!r}.",
+        offset = non_negative_int(value)
+        if offset is None:
+            raise _bad(name, f"_offset must be a non-negative integer below 2^63, not {value!r}.",
                        "Follow the Bundle's next link instead of building paging URLs.")
-        query.offset = int(value)
+        query.offset = offset
     elif name == "_sort":
         query.order = _order(rtype, value)
     elif name == "_include":

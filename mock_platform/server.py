@@ -37,6 +37,31 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server refuses before the app sees the request (a header line over 64 KB,
+        more than 100 headers, a malformed request line) is answered like every other refusal:
+        an OperationOutcome, not http.server's HTML page."""
+        import json
+
+        from conformance.validator import Issue, operation_outcome
+        text = message or self.responses.get(code, ("Bad request",))[0]
+        code_name = "too-costly" if code in (413, 414, 431) else "structure"
+        fix = ("Send smaller headers: at most 100 header lines of at most 64 KB each."
+               if code_name == "too-costly" else "Send a well-formed HTTP/1.1 request.")
+        body = json.dumps(operation_outcome([Issue("error", code_name, f"HTTP {code}: {text}.",
+                                                   rule="sk-platform-http", fix=fix)])).encode()
+        self.close_connection = True
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass
+
 
 def start_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0,
                     ssl_context: ssl.SSLContext | None = None) -> RunningServer:

@@ -70,7 +70,10 @@ def _require_vendor() -> dict:
     return found
 
 
-def _body() -> dict:
+def _body(optional: bool = False) -> dict:
+    """The request's JSON object; with `optional`, an empty body is an empty object."""
+    if optional and not request.get_data():
+        return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise _invalid("The request body is not a JSON object.", "$this",
@@ -259,7 +262,7 @@ def list_runs():
 @bp.post("/runs/<run_id>/issue")
 def issue(run_id: str):
     _require_operator()
-    body = request.get_json(silent=True) or {}
+    body = _body(optional=True)
     record = issue_run(run_id, body.get("validity_days", 365))
     return _json(records.public_status(record) | {"report": record["report"]}, 201)
 
@@ -300,7 +303,7 @@ def issue_run(run_id: str, days) -> dict:
 @bp.post("/reports/<report_id>/revoke")
 def revoke(report_id: str):
     _require_operator()
-    return _json(records.public_status(revoke_report(report_id, (request.get_json(silent=True) or {}).get("reason"))))
+    return _json(records.public_status(revoke_report(report_id, _body(optional=True).get("reason"))))
 
 
 def revoke_report(report_id: str, reason) -> dict:
