@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "invalid certificate, so clients can be checked to refuse it")
     parser.add_argument("--tls-dir", type=Path, default=Path("out/tls"),
                         help="where the sandbox CA (ca.pem) and server certificates live (default out/tls)")
+    parser.add_argument("--public-url", metavar="URL",
+                        help="the base URL clients use when a proxy terminates TLS in front of the platform "
+                             "(e.g. https://sandkasse.example): DPoP proofs are checked against it and HelseID "
+                             "advertises it (docs/hosting.md)")
     parser.set_defaults(func=run)
 
 
@@ -44,8 +48,12 @@ def run(args: argparse.Namespace) -> int:
     if args.workers > 1 and args.database == ":memory:":
         raise UsageError("several workers cannot share an in-memory database; give --database platform.sqlite3 "
                          "or --database postgresql://...")
-    config = PlatformConfig(database=args.database, tenants=tenants, auth=args.auth)
-    app = create_app(config)
+    extra = {"PUBLIC_BASE_URL": args.public_url} if args.public_url else {}
+    config = PlatformConfig(database=args.database, tenants=tenants, auth=args.auth, extra=extra)
+    try:
+        app = create_app(config)
+    except ValueError as error:      # a configuration the platform refuses, e.g. a bad --public-url
+        raise UsageError(str(error)) from error
     if args.seed_cohort:
         _seed(app, tenants, args.seed_cohort, args.seed)
     if args.workers == 1:

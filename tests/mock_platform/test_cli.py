@@ -73,6 +73,20 @@ def test_serve_enforces_helseid_by_default_and_the_tenant_command_needs_the_oper
         _stop(process)
 
 
+def test_serve_behind_a_proxy_advertises_and_checks_the_public_url(tmp_path: Path) -> None:
+    process, url, _ = _serve("--database", str(tmp_path / "p.sqlite3"), "--public-url", "https://sandkasse.example")
+    try:
+        discovery = httpx.get(f"{url}/helseid/.well-known/openid-configuration").json()
+        assert discovery["issuer"].startswith("https://sandkasse.example")
+    finally:
+        _stop(process)
+
+
+def test_serve_refuses_a_public_url_that_is_not_a_base_url(capsys) -> None:
+    assert main(["serve", "--public-url", "ftp://nowhere"]) == 2
+    assert "PUBLIC_BASE_URL" in capsys.readouterr().err
+
+
 def test_serve_refuses_workers_on_an_in_memory_database(capsys) -> None:
     assert main(["serve", "--workers", "2"]) == 2
     assert "cannot share an in-memory database" in capsys.readouterr().err
