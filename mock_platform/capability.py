@@ -44,7 +44,7 @@ def capability_statement(base_url: str) -> dict:
         includes = [f"{info.name}:{p.name}" for p in info.params.values() if p.type == "reference"]
         revincludes = [f"{other.name}:{p.name}" for other in registry().values() for p in other.params.values()
                        if p.type == "reference"]
-        resources.append({
+        resources.append(_without_empty({
             "type": info.name,
             "documentation": _service_documentation(info.name),
             "interaction": [{"code": code} for code in _WRITE],
@@ -63,7 +63,7 @@ def capability_statement(base_url: str) -> dict:
             ],
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
-        })
+        }))
     resources.append(_SUBSCRIPTION)
     resources.append({
         "type": "AuditEvent",
@@ -77,6 +77,9 @@ def capability_statement(base_url: str) -> dict:
         "status": "active",
         "date": "2026-01-01",
         "kind": "instance",
+        # What the implementation guide requires of any server of its data; the platform meets it
+        # (the server role of the suite checks it against the platform in `make demo`).
+        "instantiates": ["https://sandkasse.no/fhir/CapabilityStatement/sk-server"],
         "software": {"name": "sandkasse mock platform", "version": current_app.config["VERSION"]},
         "implementation": {"description": "sandkasse: a logical copy of the municipal platform", "url": base_url},
         "fhirVersion": "4.0.1",
@@ -97,3 +100,8 @@ def capability_statement(base_url: str) -> dict:
                            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
         }],
     }
+
+
+def _without_empty(element: dict) -> dict:
+    """FHIR has no empty strings or arrays: leave out what a type does not have (e.g. includes)."""
+    return {key: value for key, value in element.items() if value not in ("", [], None)}

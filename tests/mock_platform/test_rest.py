@@ -1,6 +1,7 @@
 """FHIR REST: read, vread, _history, create, update with ETag/If-Match, conditional create, delete."""
 from __future__ import annotations
 
+from conformance.validator import Validator
 from tests.mock_platform.fhir import bundle, observation, patient
 
 
@@ -86,6 +87,9 @@ def test_capability_statement_states_what_is_supported(api) -> None:
     assert by_type["Observation"]["versioning"] == "versioned-update"
     assert [i["code"] for i in by_type["AuditEvent"]["interaction"]] == ["read", "search-type"]
     assert {"code": "transaction"} in rest["interaction"]
+    assert statement["instantiates"] == ["https://sandkasse.no/fhir/CapabilityStatement/sk-server"]
+    errors = [i for i in Validator.default().validate(statement) if i.severity in ("error", "fatal")]
+    assert errors == [], [f"{i.expression}: {i.message}" for i in errors]
 
 
 def test_validate_operation(api) -> None:
