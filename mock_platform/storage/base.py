@@ -19,7 +19,6 @@ Tables:
 """
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import threading
@@ -34,6 +33,7 @@ from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import IndexRows
 from mock_platform.storage.requestlog import REQUEST_LOG_SCHEMA, RequestLogMixin
+from mock_platform.storage.shutdown import flush_at_exit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
@@ -204,7 +204,7 @@ class SqlStorage(RequestLogMixin):
         self._audit_flusher: tuple[int, threading.Thread] | None = None
         with self._conn() as conn:
             self._init_schema(conn)
-        atexit.register(self.flush_audit)
+        flush_at_exit(self.flush_audit, "audit rows")
 
     # -- connections (subclasses) ---------------------------------------------------------------
 

@@ -13,12 +13,13 @@ reader's `since` cursor stays valid. Only the newest `request_log_keep` rows per
 """
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import threading
 import time
 from dataclasses import dataclass
+
+from mock_platform.storage.shutdown import flush_at_exit
 
 REQUEST_LOG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS request_log (
@@ -74,7 +75,7 @@ class RequestLogMixin:
                 buffer = self.__dict__.get("_reqlog_buffer")
                 if buffer is None:
                     buffer = self.__dict__["_reqlog_buffer"] = _Buffer()
-                    atexit.register(self.flush_request_log)
+                    flush_at_exit(self.flush_request_log, "request log rows")
         return buffer
 
     def log_request(self, record: RequestRecord) -> None:
