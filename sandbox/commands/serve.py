@@ -79,12 +79,12 @@ def _announce(url: str, tenants: tuple[str, ...]) -> None:
 
 
 def _serve_dev(app, args: argparse.Namespace, tenants: tuple[str, ...]) -> int:
-    from mock_platform import start_in_thread
+    from mock_platform import prepare_worker, start_in_thread
     context = None
     if args.tls:
         from mock_platform.security import tls
         context = tls.ssl_context(args.tls, args.tls_dir)
-    server = start_in_thread(app, args.host, args.port, ssl_context=context)
+    server = start_in_thread(prepare_worker(app), args.host, args.port, ssl_context=context)
     if args.tls:
         print(f"TLS: {args.tls} certificate; trust the sandbox CA at {args.tls_dir / 'ca.pem'}", flush=True)
     _announce(server.url, tenants)
@@ -98,7 +98,7 @@ def _serve_dev(app, args: argparse.Namespace, tenants: tuple[str, ...]) -> int:
 def _serve_gunicorn(config, args: argparse.Namespace, tenants: tuple[str, ...]) -> int:
     from gunicorn.app.base import BaseApplication
 
-    from mock_platform import create_app
+    from mock_platform import create_app, prepare_worker
 
     class Platform(BaseApplication):
         def load_config(self) -> None:
@@ -117,7 +117,7 @@ def _serve_gunicorn(config, args: argparse.Namespace, tenants: tuple[str, ...]) 
             self.cfg.set("when_ready", lambda server: _announce(_bound_url(server, args.host, args.tls), tenants))
 
         def load(self):
-            return create_app(config)               # one app (and connection pool) per worker
+            return prepare_worker(create_app(config))   # one app (and connection pool) per worker
 
     Platform().run()
     return 0
