@@ -51,7 +51,8 @@ def _record(response: Response) -> Response:
         return response       # no such platform instance: nothing to keep evidence for
     cap = current_app.config["REQUEST_LOG_MAX_BYTES"]
     body, body_cut = _text(_request_body(), cap)
-    answer, answer_cut = (None, False) if response.is_streamed else _text(response.get_data(), cap)
+    answer, answer_cut = (None, False) if response.is_streamed or not _answer_is_evidence(response) \
+        else _text(response.get_data(), cap)
     headers = {}
     others = []
     for name, value in request.headers.items():
@@ -69,6 +70,13 @@ def _record(response: Response) -> Response:
         tuple(others), body, response.status_code, answer,
         tuple(name for name, cut in (("body", body_cut), ("response", answer_cut)) if cut)))
     return response
+
+
+def _answer_is_evidence(response: Response) -> bool:
+    """Writes, refusals and injected faults keep their answer. A successful read's answer is what
+    the store holds anyway: keeping every page would turn each read into a write of its size."""
+    return request.method not in ("GET", "HEAD") or not 200 <= response.status_code < 300 \
+        or bool(g.get("sandkasse_truncate"))
 
 
 def _url(environ: dict) -> str:
