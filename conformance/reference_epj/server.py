@@ -474,12 +474,16 @@ def _unknown_type(rtype: str) -> Response | None:
                              fix=f"Use a type of GET [base]/metadata: {', '.join(_served().index.by_type)}."))
 
 
+def _not_here(rtype: str, rid: str) -> Response:
+    return _unknown_type(rtype) or _error(404, Issue("error", "not-found", f"{rtype}/{rid} is not in this EPJ.",
+                                                     fix=f"Search {rtype} to find the ids this EPJ has."))
+
+
 @fhir_api.get("/<rtype>/<rid>")
 def read(rtype: str, rid: str) -> Response:
     resource = _served().index.read(rtype, rid)
     if resource is None:
-        return _unknown_type(rtype) or _error(404, Issue("error", "not-found", f"{rtype}/{rid} is not in this EPJ.",
-                                                         fix=f"Search {rtype} to find the ids this EPJ has."))
+        return _not_here(rtype, rid)
     return _suppressed(resource) or _fhir(resource, headers={"ETag": f'W/"{VERSION}"'})
 
 
@@ -496,8 +500,7 @@ def vread(rtype: str, rid: str, vid: str) -> Response:
 def history(rtype: str, rid: str) -> Response:
     resource = _served().index.read(rtype, rid)
     if resource is None:
-        return _unknown_type(rtype) or _error(404, Issue("error", "not-found", f"{rtype}/{rid} is not in this EPJ.",
-                                                         fix=f"Search {rtype} to find the ids this EPJ has."))
+        return _not_here(rtype, rid)
     if (suppressed := _suppressed(resource)) is not None:
         return suppressed
     return _fhir({"resourceType": "Bundle", "type": "history", "total": 1,
