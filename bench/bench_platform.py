@@ -250,16 +250,11 @@ async def _load(url: str, make, clients: int, seconds: float) -> dict:
                 method, path, body, *kind = make(rng)
                 request = _request_bytes(host, method, path, body)
                 started = time.perf_counter()
-                writer.write(request)
-                status, closing = await _response(reader)
+                ok, reader, writer = await _exchange(reader, writer, request, host, port)
                 latencies.append(time.perf_counter() - started)
                 if kind:
                     by_kind.setdefault(kind[0], []).append(latencies[-1])
-                if not 200 <= status < 300:
-                    errors[0] += 1
-                if closing:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
+                errors[0] += not ok
         finally:
             writer.close()
 
@@ -272,6 +267,18 @@ async def _load(url: str, make, clients: int, seconds: float) -> dict:
         figures[f"{kind}_per_s"] = round(len(values) / elapsed, 1)
         figures |= {f"{kind}_{k}": v for k, v in _percentiles(values).items()}
     return figures
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, host: str,
+                    port: str) -> tuple[bool, asyncio.StreamReader, asyncio.StreamWriter]:
+    """Send one request and read its answer: (answered 2xx, and the connection to use next, a new
+    one when the server closed this one)."""
+    writer.write(request)
+    status, closing = await _response(reader)
+    if closing:
+        writer.close()
+        reader, writer = await asyncio.open_connection(host, int(port))
+    return 200 <= status < 300, reader, writer
 
 
 async def _paced(url: str, requests: list[bytes], rate: float, connections: int) -> dict:
@@ -296,14 +303,9 @@ async def _paced(url: str, requests: list[bytes], rate: float, connections: int)
                     await asyncio.sleep(wait)
                 elif wait < -0.010:
                     late[0] += 1
-                writer.write(requests[index])
-                status, closing = await _response(reader)
+                ok, reader, writer = await _exchange(reader, writer, requests[index], host, port)
                 latencies.append(time.perf_counter() - due)
-                if not 200 <= status < 300:
-                    errors[0] += 1
-                if closing:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
+                errors[0] += not ok
         finally:
             writer.close()
 
