@@ -183,21 +183,3 @@ def test_an_unreachable_database_costs_bounded_memory(tmp_path: Path) -> None:
     for i in range(5):
         store.log_request(_record(path=f"Patient/{i}"))
     assert [r.path for r in store._request_log_buffer().rows] == ["Patient/2", "Patient/3", "Patient/4"]
-
-
-def test_a_reset_through_the_admin_api_forgets_the_tenants_subscriptions(tmp_path: Path) -> None:
-    from tests.mock_platform.test_subscriptions import FAST, subscribe
-    app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), tenants=("0301", "4601"), auth="off-dev",
-                                    extra={"SUBSCRIPTION_LIMITS": FAST}))
-    try:
-        with start_in_thread(app) as running:
-            api = Api(running.url)
-            other = api.as_("epj-a", tenant="4601")
-            subscribe(api, "http://127.0.0.1:9/x", "Patient")
-            subscribe(other, "http://127.0.0.1:9/x", "Patient")
-            assert api.admin("DELETE", "/tenants/0301/data").status_code == 200
-            assert api.get("Subscription").json()["total"] == 0
-            assert other.get("Subscription").json()["total"] == 1
-    finally:
-        app.extensions["sandkasse.subscriptions"].stop()
-        app.extensions["sandkasse.storage"].close()

@@ -276,22 +276,37 @@ def test_subscriptions_are_the_owners_and_the_tenants_own(api: Api, receiver: Re
     assert len(receiver.events()) == 1
 
 
-def test_a_tenants_subscriptions_can_be_forgotten(tmp_path: Path) -> None:
-    from mock_platform.subscriptions import forget_tenant
-
+@contextmanager
+def _two_tenants_subscribed(tmp_path: Path):
+    """Tenants 0301 and 4601, each with one Subscription: (app, 0301's api, 4601's api)."""
     app = create_app(PlatformConfig(database=str(tmp_path / "p.sqlite3"), tenants=("0301", "4601"), auth="off-dev",
                                     extra={"SUBSCRIPTION_LIMITS": FAST}))
     try:
         with start_in_thread(app) as running:
             api = Api(running.url)
+            other = api.as_("epj-a", tenant="4601")
             subscribe(api, "http://127.0.0.1:9/x", "Patient")
-            subscribe(api.as_("epj-a", tenant="4601"), "http://127.0.0.1:9/x", "Patient")
-            assert forget_tenant(app.extensions["sandkasse.storage"], "0301") == 1
-            assert api.get("Subscription").json()["total"] == 0
-            assert api.as_("epj-a", tenant="4601").get("Subscription").json()["total"] == 1
+            subscribe(other, "http://127.0.0.1:9/x", "Patient")
+            yield app, api, other
     finally:
         app.extensions["sandkasse.subscriptions"].stop()
         app.extensions["sandkasse.storage"].close()
+
+
+def test_a_tenants_subscriptions_can_be_forgotten(tmp_path: Path) -> None:
+    from mock_platform.subscriptions import forget_tenant
+
+    with _two_tenants_subscribed(tmp_path) as (app, api, other):
+        assert forget_tenant(app.extensions["sandkasse.storage"], "0301") == 1
+        assert api.get("Subscription").json()["total"] == 0
+        assert other.get("Subscription").json()["total"] == 1
+
+
+def test_a_reset_through_the_admin_api_forgets_the_tenants_subscriptions(tmp_path: Path) -> None:
+    with _two_tenants_subscribed(tmp_path) as (_, api, other):
+        assert api.admin("DELETE", "/tenants/0301/data").status_code == 200
+        assert api.get("Subscription").json()["total"] == 0
+        assert other.get("Subscription").json()["total"] == 1
 
 
 def test_a_refused_handshake_and_failing_deliveries_end_in_error(api: Api) -> None:

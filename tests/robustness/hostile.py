@@ -82,6 +82,15 @@ def check_response(response: httpx.Response, method: str, url: str) -> None:
     check_answer(response.status_code, response.headers.get("content-type", ""), response.text, method, url)
 
 
+def send_hostile(client: httpx.Client, method: str, url: str, params: dict, body: bytes,
+                 content_type: str) -> httpx.Response:
+    """One generated request (a body only where the method carries one), its answer checked."""
+    response = client.request(method, url, params=params, content=body if method not in ("GET", "HEAD") else None,
+                              headers={"Content-Type": content_type} if content_type else {})
+    check_response(response, method, url)
+    return response
+
+
 def snapshot(base: str, cohort: Path, tenant: str = "0301", auth: httpx.Auth | None = None) -> list[str]:
     """The cohort's patients as the platform serves them (compared before and after a run)."""
     out = []

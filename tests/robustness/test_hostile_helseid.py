@@ -21,8 +21,8 @@ from mock_platform.openapi import describe
 from mock_platform.security.scopes import policy
 from sandbox.loop import load_cohort
 from tests.robustness.figures import record_figures
-from tests.robustness.hostile import (bodies, check_response, content_types, fill, fingerprint, hostile_text, methods,
-                                      query, snapshot)
+from tests.robustness.hostile import (bodies, content_types, fill, fingerprint, hostile_text, methods, query,
+                                      send_hostile, snapshot)
 from tests.security.conftest import ORG_OSLO, READ, SecurePlatform
 
 REQUESTS_PER_BATCH = 600
@@ -68,11 +68,8 @@ def _run(platform: SecurePlatform, batch: int, auth: httpx.Auth | None, counts: 
         url = fill(route, ["0301", *values] if real_tenant and "<tenant>" in route else values)
         counts["requests"] += 1
         state = fingerprint(storage)
-        content = body if method not in ("GET", "HEAD") else None
         try:
-            response = client.request(method, url, params=params, content=content,
-                                      headers={"Content-Type": content_type} if content_type else {})
-            check_response(response, method, url)
+            response = send_hostile(client, method, url, params, body, content_type)
             if response.status_code >= 400:
                 assert fingerprint(storage) == state, f"{method} {url}: refused, yet the store changed"
             on_answer(route, method, url, response)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mock_platform import PlatformConfig, create_app, start_in_thread
 from sandbox.loop import load_cohort
 from tests.robustness.figures import record_figures
-from tests.robustness.hostile import (bodies, check_response, content_types, fill, hostile_text, methods, query,
+from tests.robustness.hostile import (bodies, content_types, fill, hostile_text, methods, query, send_hostile,
                                       snapshot)
 
 REQUESTS_PER_BATCH = 1300
@@ -49,9 +49,7 @@ def test_hostile_requests_never_break_the_platform(seeded, small_cohort: Path, b
         url = fill(route, values)
         counts["requests"] += 1
         try:
-            response = client.request(method, url, params=params, content=body if method not in ("GET", "HEAD") else None,
-                                      headers={"Content-Type": content_type} if content_type else {})
-            check_response(response, method, url)
+            send_hostile(client, method, url, params, body, content_type)
         except AssertionError:
             counts["failures"] += 1
             raise
