@@ -5,12 +5,13 @@ flock on `<database>-writelock` across processes (gunicorn workers). SQLite's ow
 backs off by sleeping up to 100 ms at a time, which made concurrent writers of two workers slow
 and their p99 long; it stays as the fallback for processes that do not take the flock.
 
-Checkpoints run in a background thread of each writing process, not in the commit of a request
-(SQLite's automatic checkpoint copies the WAL into the database and fsyncs while the writer still
-holds the write lock). Most of the copying happens without the write lock; when the WAL has grown
-past WAL_RESET_FRAMES the checkpointer takes the write lock briefly to finish, so that the next
-writer starts the WAL over and `journal_size_limit` truncates the file: the WAL stays bounded
-even when readers never leave the database idle.
+Checkpoints run in a background thread of each writing process, one process at a time (an flock
+on `<database>-checkpointlock`), not in the commit of a request (SQLite's automatic checkpoint
+copies the WAL into the database and fsyncs while the writer still holds the write lock). Most of
+the copying happens without the write lock; when the WAL has grown past WAL_RESET_FRAMES the
+checkpointer catches up, then takes the write lock for a RESTART checkpoint of the last few
+frames, so that the next writer starts the WAL over and `journal_size_limit` truncates the file:
+the WAL stays bounded even when writers never pause and readers never leave the database idle.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class SqliteStorage(SqlStorage):
 
     CHECKPOINT_SECONDS = 0.25          # how often the checkpointer copies the WAL into the database
     WAL_RESET_FRAMES = 4096            # WAL frames (pages, 16 MB at 4 KB) after which the WAL restarts
+    CATCH_UP_PASSES = 2                # PASSIVE passes before the restart takes the write lock
+    RESTART_WAIT_SECONDS = 0.1         # how long a restart waits for readers of the old WAL (under the write lock)
     WAL_LIMIT_BYTES = 32 * 1024 * 1024  # journal_size_limit: the WAL file is cut back to this on restart
     # Commits checkpoint by themselves only if the background checkpointer falls far behind.
     AUTOCHECKPOINT_PAGES = 4 * WAL_RESET_FRAMES
@@ -41,6 +44,8 @@ class SqliteStorage(SqlStorage):
         self._write_lock = threading.Lock()
         self._flock: tuple[int, int] | None = None            # (pid, fd) of the writer lock file
         self._checkpointer: tuple[int, threading.Thread] | None = None
+        self._checkpoint_thread_lock = threading.Lock()
+        self._checkpoint_fd: tuple[int, int] | None = None    # (pid, fd) of the checkpointer lock file
         self._stopped = threading.Event()
         # An in-memory database is shared by all threads of this storage through a named
         # shared-cache URI; the name is unique so two in-memory platforms never share data.
@@ -121,28 +126,86 @@ class SqliteStorage(SqlStorage):
         try:
             while idle < self.IDLE_ROUNDS and not self._stopped.wait(self.CHECKPOINT_SECONDS):
                 try:
-                    frames, copied = self.checkpoint(conn)
+                    result = self.checkpoint(conn, wait=False)
                 except sqlite3.Error:  # the database is busy or going away: the next round retries
                     continue
-                idle = idle + 1 if (frames, copied) == last and frames == copied else 0
-                last = (frames, copied)
+                # Nothing new to copy, or another process's checkpointer has the WAL in hand.
+                idle = idle + 1 if result is None or (result == last and result[0] == result[1]) else 0
+                last = result
         finally:
             conn.close()
 
-    def checkpoint(self, conn: sqlite3.Connection | None = None) -> tuple[int, int]:
-        """Copy the WAL into the database; returns (frames in the WAL, frames copied). Past
-        WAL_RESET_FRAMES the rest is copied under the write lock, so the WAL can start over."""
+    def checkpoint(self, conn: sqlite3.Connection | None = None, wait: bool = True) -> tuple[int, int] | None:
+        """Copy the WAL into the database; returns (frames in the WAL, frames copied), or None
+        when another checkpointer is at work and `wait` is false (the background loop's case:
+        one checkpointer at a time across processes, since a restart would wait for the other's
+        copying under the write lock).
+
+        The bulk is copied without the write lock (PASSIVE). A WAL copied whole still does not
+        start over by itself under steady writes: only a writer that begins while nothing is
+        left to copy and no reader is on the WAL restarts it, and with writers back to back one
+        always begins first. So past WAL_RESET_FRAMES the checkpointer takes the write lock and
+        checkpoints with RESTART: it copies the few frames written meanwhile and waits (at most
+        RESTART_WAIT_SECONDS) for the readers still on the WAL; the next writer starts it over."""
         own = conn is None
         conn = conn or self._connect()
         try:
-            _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if frames >= self.WAL_RESET_FRAMES and copied < frames:
-                with self._write_lock, self._process_lock():
-                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            return frames, copied
+            with self._checkpoint_lock(wait) as mine:
+                if not mine:
+                    return None
+                _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames >= self.WAL_RESET_FRAMES:
+                    # Catch up first, without the lock: each pass copies what was written during
+                    # the last one, so what is left to copy under the lock is a few ms' worth.
+                    for _ in range(self.CATCH_UP_PASSES):
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with self._write_lock, self._process_lock():
+                        frames, copied = self._restart(conn)
+                return frames, copied
         finally:
             if own:
                 conn.close()
+
+    def _restart(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        # Retried here every half millisecond rather than by SQLite's busy handler, whose sleeps
+        # (1, 2, 5, 10 ms, ...) would hold the write lock far longer than the readers take.
+        deadline = time.monotonic() + self.RESTART_WAIT_SECONDS
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                if not busy or time.monotonic() >= deadline:
+                    return frames, copied
+                time.sleep(0.0005)
+        finally:
+            conn.execute("PRAGMA busy_timeout=30000")
+
+    @contextmanager
+    def _checkpoint_lock(self, wait: bool) -> Iterator[bool]:
+        """One checkpointer at a time: a thread lock in this process, an flock on
+        `<database>-checkpointlock` across processes. Yields whether it was taken."""
+        if not self._checkpoint_thread_lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            if self._path is None:            # an in-memory database has no other process
+                yield True
+                return
+            if self._checkpoint_fd is None or self._checkpoint_fd[0] != os.getpid():
+                self._checkpoint_fd = (os.getpid(), os.open(self._path + "-checkpointlock",
+                                                            os.O_RDWR | os.O_CREAT, 0o644))
+            fd = self._checkpoint_fd[1]
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._checkpoint_thread_lock.release()
 
     def wal_bytes(self) -> int:
         """The size of the WAL file now (0 for an in-memory database)."""
@@ -156,6 +219,8 @@ class SqliteStorage(SqlStorage):
     def close(self) -> None:
         self._stopped.set()
         super().close()
-        if self._flock is not None and self._flock[0] == os.getpid():
-            os.close(self._flock[1])
-            self._flock = None
+        for name in ("_flock", "_checkpoint_fd"):
+            held = getattr(self, name)
+            if held is not None and held[0] == os.getpid():
+                os.close(held[1])
+                setattr(self, name, None)
