@@ -12,7 +12,7 @@ from functools import cache
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import normalize_reference, reference_of, registry
-from mock_platform.storage import Actor, Block, Query, Stored, Write
+from mock_platform.storage import Actor, Block, Query, Stored, Write, owned_by_r
 from synthetic_data.identifiers import OID_DNR, OID_FNR, OID_HPR, OID_ORGNR, classify
 
 CLIENT_SYSTEM = "https://sandkasse.no/fhir/sid/helseid-client"
@@ -267,7 +267,7 @@ def _written_for(version_sql: str, organisation: str | None) -> tuple[str, list]
 def restricted_filter(actor: Actor) -> tuple[str, list]:
     """The SQL fragment over `resources r` that leaves out internal-only notes the caller is outside of."""
     written, args = _written_for("r.version", actor.organisation)
-    return (f"NOT (EXISTS (SELECT 1 FROM tokens t WHERE t.tenant=r.tenant AND t.type=r.type AND t.id=r.id "
+    return (f"NOT (EXISTS (SELECT 1 FROM tokens t WHERE {owned_by_r('t')} "
             f"AND t.param=? AND t.system=? AND t.value=?) AND NOT ((r.source IS NOT NULL AND r.source=?) "
             f"OR {written}))", [SECURITY_PARAM, CONFIDENTIALITY, RESTRICTED, actor.client_id, *args])
 

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import SearchParam, date_range, normalize_reference, registry
-from mock_platform.storage import Query
+from mock_platform.storage import Query, owned_by_r
 
 MAX_COUNT = 1000
 DEFAULT_COUNT = 50
@@ -75,7 +75,7 @@ def _assemble(tenant: str, rtype: str, clauses: list[_IndexClause]) -> list[tupl
     per candidate (EXISTS on the owner index), so no clause ever materialises a large list.
 
     Within one patient (patient=, subject=) an exact token clause drives, narrowed to that
-    patient by tokens.patient (index tokens_patient): the candidates are then the patient's
+    patient by tokens.patient (index tokens_search): the candidates are then the patient's
     matches of the code, not the patient's whole history, which grows with every measurement."""
     ordered = sorted(clauses, key=lambda c: c.rank)
     patient = next((c.patient for c in ordered if c.patient is not None), None)
@@ -93,8 +93,8 @@ def _assemble(tenant: str, rtype: str, clauses: list[_IndexClause]) -> list[tupl
             out.append((f"r.id IN (SELECT {alias}.id FROM {clause.table} WHERE {alias}.tenant=? AND {alias}.type=? "
                         f"AND {clause.condition})", [tenant, rtype, *clause.args]))
         else:
-            out.append((f"EXISTS (SELECT 1 FROM {clause.table} WHERE {alias}.tenant=r.tenant AND {alias}.type=r.type "
-                        f"AND {alias}.id=r.id AND {clause.condition})", list(clause.args)))
+            out.append((f"EXISTS (SELECT 1 FROM {clause.table} WHERE {owned_by_r(alias)} AND {clause.condition})",
+                        list(clause.args)))
     return out
 
 
@@ -149,8 +149,7 @@ def _order(rtype: str, value: str) -> str:
         elif name in registry()[rtype].params and registry()[rtype].params[name].type == "date":
             # Sort by the start of the element's range; the name was checked against the registry,
             # so it is safe in SQL.
-            terms.append(f"(SELECT MIN(d.lo) FROM dates d WHERE d.tenant=r.tenant AND d.type=r.type "
-                         f"AND d.id=r.id AND d.param='{name}') {direction}")
+            terms.append(f"(SELECT MIN(d.lo) FROM dates d WHERE {owned_by_r('d')} AND d.param='{name}') {direction}")
         else:
             dates = [p.name for p in registry()[rtype].params.values() if p.type == "date"]
             raise _bad("_sort", f"Cannot sort {rtype} by '{name}'.",

@@ -1,7 +1,8 @@
 """Storage behind one small interface: SQLite by default, PostgreSQL for the hosted service."""
 from __future__ import annotations
 
-from mock_platform.storage.base import (Actor, AuditRow, Block, Outcome, Query, SqlStorage, Stored, Write)
+from mock_platform.storage.base import (Actor, AuditRow, Block, Outcome, Query, SqlStorage, Stored, Write,
+                                        owned_by_r)
 from mock_platform.storage.sqlite import SqliteStorage
 
 
@@ -14,4 +15,4 @@ def open_storage(database: str) -> SqlStorage:
 
 
 __all__ = ["Actor", "AuditRow", "Block", "Outcome", "Query", "SqlStorage", "SqliteStorage", "Stored", "Write",
-           "open_storage"]
+           "open_storage", "owned_by_r"]

@@ -8,11 +8,17 @@ can serve one database.
 Tables:
   tenants    one row per platform instance: kind, kommunenummer, event sequence, fault rules
   events     the hendelseslager: append-only, per-tenant gap-free sequence, the full resources
-  resources  projection: the current version of each resource (deleted ones stay, flagged)
+  resources  projection: the current version of each resource (deleted ones stay, flagged), with
+             its row number `rno` (below)
   history    projection: every version ever stored (never hard-deleted)
   tokens     search index: tokens, references and strings per (resource, parameter), with the
              resource's patient (a search within one patient's data goes straight to its matches)
   dates      search index: date ranges in epoch seconds per (resource, parameter)
+             Index rows name their resource by `rno`, a number given when the resource is first
+             stored: its event's seq * RNO_PER_EVENT + its place in the event. New resources thus
+             get ascending numbers, so their index rows land at the end of the by-resource indexes
+             instead of on a random page for each random id (every page a commit touches is
+             written to the WAL and copied back by the checkpoint).
   blocks     projection of active sperring Consents: which party is blocked from which data
   audit      one row per access to patient data (rendered as AuditEvent)
   kv         small shared state for the security and operator parts
@@ -48,7 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS resources (
     tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
     last_updated TEXT NOT NULL, updated_epoch DOUBLE PRECISION NOT NULL, deleted INTEGER NOT NULL,
-    source TEXT, patient TEXT, body TEXT NOT NULL,
+    source TEXT, patient TEXT, body TEXT NOT NULL, rno BIGINT,
     PRIMARY KEY (tenant, type, id)
 );
 CREATE INDEX IF NOT EXISTS resources_patient ON resources (tenant, patient);
@@ -60,16 +66,13 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
-    system TEXT, value TEXT NOT NULL, patient TEXT
+    system TEXT, value TEXT NOT NULL, patient TEXT, rno BIGINT
 );
-CREATE INDEX IF NOT EXISTS tokens_lookup ON tokens (tenant, type, param, value);
-CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (tenant, type, id, param);
 CREATE TABLE IF NOT EXISTS dates (
     tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
-    lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL
+    lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL, rno BIGINT
 );
 CREATE INDEX IF NOT EXISTS dates_lookup ON dates (tenant, type, param, lo);
-CREATE INDEX IF NOT EXISTS dates_owner ON dates (tenant, type, id, param);
 CREATE TABLE IF NOT EXISTS blocks (
     tenant TEXT NOT NULL, consent TEXT NOT NULL, patient TEXT NOT NULL, actor_kind TEXT NOT NULL,
     actor_value TEXT NOT NULL, classes TEXT, refs TEXT
@@ -90,14 +93,26 @@ CREATE TABLE IF NOT EXISTS kv (
 );
 """ + REQUEST_LOG_SCHEMA
 
-# After SCHEMA and the migrations (an index on a column that a database of an earlier version
-# gets only from its migration). tokens_patient lets a search within one patient's data go
-# straight to that patient's matches of a code, so its cost follows the number of matches, not
-# the length of the patient's history. (It leads with the patient so that the planner, which has
-# no statistics, never takes it for tokens_lookup's or tokens_owner's work.)
+# After SCHEMA and the migrations (indexes on columns that a database of an earlier version gets
+# only from its migration).
+#   tokens_search  a search by value; ending with the patient, it also takes a search within one
+#                  patient's data straight to that patient's matches of a code, so its cost follows
+#                  the number of matches, not the length of the patient's history
+#   *_by_resource  a resource's own index rows (replaced when it changes; EXISTS in searches)
 INDEXES = """
-CREATE INDEX IF NOT EXISTS tokens_patient ON tokens (tenant, patient, type, param, value);
+CREATE INDEX IF NOT EXISTS tokens_search ON tokens (tenant, type, param, value, patient);
+CREATE INDEX IF NOT EXISTS tokens_by_resource ON tokens (tenant, rno, param);
+CREATE INDEX IF NOT EXISTS dates_by_resource ON dates (tenant, rno, param);
 """
+# Indexes of earlier versions that those replace.
+RETIRED_INDEXES = ("tokens_lookup", "tokens_patient", "tokens_owner", "dates_owner")
+
+RNO_PER_EVENT = 1 << 20          # more resources than one event (a 20 MB Bundle) can hold
+
+
+def owned_by_r(alias: str) -> str:
+    """SQL: the index rows under `alias` (tokens or dates) are those of the resource `r`."""
+    return f"{alias}.tenant=r.tenant AND {alias}.rno=r.rno"
 
 SOURCE_PREFIX = "https://sandkasse.no/fhir/sid/helseid-client/"
 
@@ -119,6 +134,7 @@ class Stored:
     deleted: bool = False
     source: str | None = None       # the client id of the source system that created it
     patient: str | None = None      # "Patient/<id>" for patient data
+    rno: int | None = field(default=None, compare=False, repr=False)   # its index rows' key (current versions)
 
     @property
     def reference(self) -> str:
@@ -254,8 +270,24 @@ class SqlStorage(RequestLogMixin):
             self._exec(conn, "ALTER TABLE tokens ADD COLUMN patient TEXT")
             self._exec(conn, "UPDATE tokens SET patient = (SELECT r.patient FROM resources r WHERE "
                              "r.tenant=tokens.tenant AND r.type=tokens.type AND r.id=tokens.id)")
+        if "rno" not in [d[0] for d in self._exec(conn, "SELECT * FROM resources WHERE 1=0").description]:
+            self._number_resources(conn)
+        for name in RETIRED_INDEXES:
+            self._exec(conn, f"DROP INDEX IF EXISTS {name}")
         for statement in _statements(INDEXES):
             self._exec(conn, statement)
+
+    def _number_resources(self, conn) -> None:
+        """Version 2 databases: resources get row numbers and their index rows name them. The
+        numbers are negative, so they never meet those that new resources get."""
+        for table in ("resources", "tokens", "dates"):
+            self._exec(conn, f"ALTER TABLE {table} ADD COLUMN rno BIGINT")
+        self._exec(conn, "UPDATE resources SET rno = -n.number FROM (SELECT tenant, type, id, ROW_NUMBER() OVER "
+                         "(PARTITION BY tenant ORDER BY type, id) AS number FROM resources) AS n "
+                         "WHERE resources.tenant=n.tenant AND resources.type=n.type AND resources.id=n.id")
+        for table in ("tokens", "dates"):
+            self._exec(conn, f"UPDATE {table} SET rno = (SELECT r.rno FROM resources r WHERE r.tenant={table}.tenant "
+                             f"AND r.type={table}.type AND r.id={table}.id)")
 
     def _sql(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
@@ -394,7 +426,8 @@ class SqlStorage(RequestLogMixin):
                 version = before.version + 1 if before else 1
                 body["meta"].update(versionId=str(version), lastUpdated=recorded, source=SOURCE_PREFIX + source)
                 deleted = write.method == "DELETE"
-                stored = Stored(body, version, recorded, deleted, source, patient)
+                rno = before.rno if before is not None else seq * RNO_PER_EVENT + len(rows.changes)
+                stored = Stored(body, version, recorded, deleted, source, patient, rno)
                 rows.add(write, stored, _dumps(body), replaces=before is not None)
                 current[key] = stored
                 outcomes.append(Outcome(stored, "204 No Content" if deleted else
@@ -410,16 +443,18 @@ class SqlStorage(RequestLogMixin):
         return seq, outcomes
 
     _INSERT_HISTORY = "INSERT INTO history VALUES (?,?,?,?,?,?,?,?,?,?)"
-    _UPSERT_RESOURCE = ("INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?) "
+    # The row number stays what the resource's first version was given (an update keeps it).
+    _UPSERT_RESOURCE = ("INSERT INTO resources (tenant, type, id, version, last_updated, updated_epoch, deleted, "
+                        "source, patient, body, rno) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
                         "ON CONFLICT (tenant, type, id) DO UPDATE SET version=excluded.version, "
                         "last_updated=excluded.last_updated, updated_epoch=excluded.updated_epoch, "
                         "deleted=excluded.deleted, source=excluded.source, patient=excluded.patient, "
                         "body=excluded.body")
 
-    def _reindex(self, conn, tenant: str, write: Write, deleted: bool, fresh: bool) -> None:
+    def _reindex(self, conn, tenant: str, write: Write, rno: int, deleted: bool, fresh: bool) -> None:
         """Replace one resource's index rows (rebuild_projections; _append batches through _Rows)."""
         rows = _Rows(tenant, 0, "", 0.0)
-        rows.index(write, None if deleted else write.index, replaces=not fresh)
+        rows.index(write, rno, None if deleted else write.index, replaces=not fresh)
         rows.flush_index(self, conn)
 
     def rebuild_projections(self, tenant: str, derive: Callable[[dict, Callable[[str], dict | None]],
@@ -433,10 +468,12 @@ class SqlStorage(RequestLogMixin):
             rows = self._exec(conn, "SELECT seq, recorded, body FROM events WHERE tenant=? ORDER BY seq",
                               (tenant,)).fetchall()
             state: dict[str, dict] = {}
+            numbers: dict[str, int] = {}          # each resource's row number, as _append gave it
             for seq, recorded, body in rows:
                 epoch = datetime.fromisoformat(recorded.replace("Z", "+00:00")).timestamp()
-                for change in json.loads(body)["changes"]:
+                for place, change in enumerate(json.loads(body)["changes"]):
                     key = f"{change['type']}/{change['id']}"
+                    rno = numbers.setdefault(key, seq * RNO_PER_EVENT + place)
                     deleted = change["method"] == "DELETE"
                     resource = change["resource"]
                     if deleted:
@@ -449,11 +486,12 @@ class SqlStorage(RequestLogMixin):
                     text = _dumps(resource)
                     args = (tenant, change["type"], change["id"], change["version"], recorded)
                     self._exec(conn, self._INSERT_HISTORY, (*args, int(deleted), seq, source, change["patient"], text))
-                    self._exec(conn, self._UPSERT_RESOURCE, (*args, epoch, int(deleted), source, change["patient"], text))
+                    self._exec(conn, self._UPSERT_RESOURCE,
+                               (*args, epoch, int(deleted), source, change["patient"], text, rno))
                     write = Write(change["method"], change["type"], change["id"], None if deleted else resource)
                     if not deleted:
                         write.index, write.blocks = derive(resource, lambda ref: state.get(ref))
-                    self._reindex(conn, tenant, write, deleted, fresh=key not in state)
+                    self._reindex(conn, tenant, write, rno, deleted, fresh=key not in state)
                     state[key] = resource
         return len(rows)
 
@@ -484,7 +522,7 @@ class SqlStorage(RequestLogMixin):
 
     # -- reads ------------------------------------------------------------------------------------
 
-    _COLS = "r.body, r.version, r.last_updated, r.deleted, r.source, r.patient"
+    _COLS = "r.body, r.version, r.last_updated, r.deleted, r.source, r.patient, r.rno"
 
     def _read(self, conn, tenant: str, rtype: str, rid: str) -> Stored | None:
         row = self._exec(conn, f"SELECT {self._COLS} FROM resources r WHERE r.tenant=? AND r.type=? AND r.id=?",
@@ -716,25 +754,25 @@ class _Rows:
         self.tenant, self.seq, self.recorded, self.epoch = tenant, seq, recorded, epoch
         self.history: list[tuple] = []
         self.resources: list[tuple] = []
-        self.replaced: dict[tuple[str, str], None] = {}          # (type, id) whose old index rows go
-        self.indexed: dict[tuple[str, str], tuple[Write, IndexRows | None]] = {}
+        self.replaced: dict[int, None] = {}                       # rno whose old index rows go
+        self.indexed: dict[tuple[str, str], tuple[Write, int, IndexRows | None]] = {}
         self.changes: list[tuple[dict, str | None]] = []         # (change without resource, its JSON)
 
     def add(self, write: Write, stored: Stored, text: str, replaces: bool) -> None:
         deleted = stored.deleted
         key = (self.tenant, write.rtype, write.rid, stored.version, stored.last_updated)
         self.history.append((*key, int(deleted), self.seq, stored.source, stored.patient, text))
-        self.resources.append((*key, self.epoch, int(deleted), stored.source, stored.patient, text))
-        self.index(write, None if deleted else write.index, replaces)
+        self.resources.append((*key, self.epoch, int(deleted), stored.source, stored.patient, text, stored.rno))
+        self.index(write, stored.rno, None if deleted else write.index, replaces)
         self.changes.append(({"method": write.method, "type": write.rtype, "id": write.rid,
                               "version": stored.version, "patient": stored.patient}, None if deleted else text))
 
-    def index(self, write: Write, rows: IndexRows | None, replaces: bool) -> None:
+    def index(self, write: Write, rno: int, rows: IndexRows | None, replaces: bool) -> None:
         key = (write.rtype, write.rid)
         if replaces:
-            self.replaced[key] = None
+            self.replaced[rno] = None
         self.indexed.pop(key, None)                 # the last write of a resource wins
-        self.indexed[key] = (write, rows)
+        self.indexed[key] = (write, rno, rows)
 
     def flush(self, storage: "SqlStorage", conn) -> None:
         storage._many(conn, storage._INSERT_HISTORY, self.history)
@@ -744,23 +782,24 @@ class _Rows:
 
     def flush_index(self, storage: "SqlStorage", conn) -> None:
         tenant = self.tenant
-        gone = [(tenant, rtype, rid) for rtype, rid in self.replaced]
-        storage._many(conn, "DELETE FROM tokens WHERE tenant=? AND type=? AND id=?", gone)
-        storage._many(conn, "DELETE FROM dates WHERE tenant=? AND type=? AND id=?", gone)
+        gone = [(tenant, rno) for rno in self.replaced]
+        storage._many(conn, "DELETE FROM tokens WHERE tenant=? AND rno=?", gone)
+        storage._many(conn, "DELETE FROM dates WHERE tenant=? AND rno=?", gone)
         storage._many(conn, "DELETE FROM blocks WHERE tenant=? AND consent=?",
-                      [(tenant, f"Consent/{rid}") for _, rtype, rid in gone if rtype == "Consent"])
+                      [(tenant, f"Consent/{rid}") for (rtype, rid), (_, rno, _) in self.indexed.items()
+                       if rtype == "Consent" and rno in self.replaced])
         tokens, dates, blocks = [], [], []
-        for (rtype, rid), (write, rows) in self.indexed.items():
+        for (rtype, rid), (write, rno, rows) in self.indexed.items():
             if rows is None:
                 continue
-            tokens += [(tenant, rtype, rid, *t, rows.patient) for t in rows.tokens]
-            dates += [(tenant, rtype, rid, *d) for d in rows.dates]
+            tokens += [(tenant, rtype, rid, *t, rows.patient, rno) for t in rows.tokens]
+            dates += [(tenant, rtype, rid, *d, rno) for d in rows.dates]
             blocks += [(tenant, b.consent, b.patient, b.actor_kind, b.actor_value,
                         _dumps(list(b.classes)) if b.classes is not None else None,
                         _dumps(list(b.refs)) if b.refs is not None else None) for b in write.blocks]
-        storage._many(conn, "INSERT INTO tokens (tenant, type, id, param, system, value, patient) "
-                            "VALUES (?,?,?,?,?,?,?)", tokens)
-        storage._many(conn, "INSERT INTO dates VALUES (?,?,?,?,?,?)", dates)
+        storage._many(conn, "INSERT INTO tokens (tenant, type, id, param, system, value, patient, rno) "
+                            "VALUES (?,?,?,?,?,?,?,?)", tokens)
+        storage._many(conn, "INSERT INTO dates (tenant, type, id, param, lo, hi, rno) VALUES (?,?,?,?,?,?,?)", dates)
         storage._many(conn, "INSERT INTO blocks VALUES (?,?,?,?,?,?,?)", blocks)
         self.replaced, self.indexed = {}, {}
 
@@ -792,7 +831,7 @@ def _statements(script: str) -> list[str]:
 
 
 def _stored(row) -> Stored:
-    return Stored(json.loads(row[0]), row[1], row[2], bool(row[3]), row[4], row[5])
+    return Stored(json.loads(row[0]), row[1], row[2], bool(row[3]), row[4], row[5], *row[6:7])
 
 
 def _tenant(row) -> dict:

@@ -12,6 +12,7 @@ from mock_platform.errors import FhirError
 from mock_platform.searchparams import index
 from mock_platform.storage import Actor, Write, open_storage
 from tests.mock_platform.fhir import patient, observation
+from tests.mock_platform.old_layouts import make_version
 
 ACTOR = Actor("epj-a", "974600007")
 
@@ -107,7 +108,7 @@ def test_the_event_body_is_the_json_of_its_changes(store) -> None:
 
 
 def test_a_search_within_one_patient_follows_that_patients_matches(store) -> None:
-    """patient + code is answered from the patient's rows of that code (index tokens_patient)."""
+    """patient + code is answered from the patient's rows of that code (index tokens_search)."""
     store.append("0301", "transaction", [_put(observation(f"a{i}", "p1", code="8867-4" if i % 4 == 0 else "9279-1",
                                                            when=f"2025-03-{1 + i % 28:02d}T10:00:00Z"))
                                           for i in range(40)], ACTOR, _allow)
@@ -142,9 +143,7 @@ def test_a_database_without_the_patient_of_tokens_is_migrated_when_opened(databa
     old.create_tenant("0301", "municipality", "0301")
     old.append("0301", "transaction", [_put(patient("p1", 1)), _put(observation("o1", "p1")),
                                        _put(observation("o2", "p1", code="9279-1"))], ACTOR, _allow)
-    with old._conn() as conn, old._write(conn):
-        old._exec(conn, "DROP INDEX tokens_patient")
-        old._exec(conn, "ALTER TABLE tokens DROP COLUMN patient")
+    make_version(old, 1)
     old.close()
     store = open_storage(database)
     try:
@@ -152,5 +151,38 @@ def test_a_database_without_the_patient_of_tokens_is_migrated_when_opened(databa
         with store._conn() as conn:
             missing = store._exec(conn, "SELECT COUNT(*) FROM tokens WHERE type='Observation' AND patient IS NULL")
             assert missing.fetchone()[0] == 0
+    finally:
+        store.close()
+
+
+def test_a_database_without_row_numbers_is_migrated_when_opened(database: str) -> None:
+    """A database made by version 2 (index rows named by type and id) opens with every resource
+    numbered and its index rows following; searches, updates and new resources work as before."""
+    old = open_storage(database)
+    old.create_tenant("0301", "municipality", "0301")
+    old.create_tenant("4601", "municipality", "4601")
+    for tenant in ("0301", "4601"):
+        old.append(tenant, "transaction", [_put(patient("p1", 1)), _put(observation("o1", "p1")),
+                                           _put(observation("o2", "p1", code="9279-1"))], ACTOR, _allow)
+    make_version(old, 2)
+    old.close()
+    store = open_storage(database)
+    try:
+        with store._conn() as conn:
+            numbers = store._exec(conn, "SELECT tenant, rno FROM resources").fetchall()
+            unnumbered = store._exec(conn, "SELECT COUNT(*) FROM tokens WHERE rno IS NULL").fetchone()[0]
+            orphans = store._exec(conn, "SELECT COUNT(*) FROM dates d WHERE NOT EXISTS (SELECT 1 FROM resources r "
+                                        "WHERE r.tenant=d.tenant AND r.rno=d.rno AND r.id=d.id)").fetchone()[0]
+        assert all(rno is not None and rno < 0 for _, rno in numbers)
+        assert len(set(numbers)) == len(numbers) == 6
+        assert unnumbered == 0 and orphans == 0
+        assert _find(store, "Observation", "patient=p1&code=8867-4&date=ge2025-01-01") == ["o1"]
+        changed = observation("o1", "p1", code="9279-1")
+        store.append("0301", "transaction", [_put(changed), _put(observation("o3", "p1"))], ACTOR, _allow)
+        assert _find(store, "Observation", "patient=p1&code=9279-1") == ["o1", "o2"]
+        assert _find(store, "Observation", "patient=p1&code=8867-4") == ["o3"]
+        store.close()
+        store = open_storage(database)        # opening a migrated database again changes nothing
+        assert _find(store, "Observation", "code=9279-1&status=final") == ["o1", "o2"]
     finally:
         store.close()

@@ -12,6 +12,7 @@ from mock_platform import search
 from mock_platform.searchparams import index
 from mock_platform.storage import Actor, SqliteStorage, Write
 from tests.mock_platform.fhir import observation, patient
+from tests.mock_platform.old_layouts import make_version
 
 ACTOR = Actor("epj-a", "974600007")
 
@@ -46,16 +47,17 @@ def _seeded(path: Path) -> SqliteStorage:
 def test_a_database_of_the_previous_version_is_migrated_when_opened(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     _seeded(path).close()
-    # Make it what version 1 wrote: tokens without the patient column and its index.
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP INDEX tokens_patient")
-        conn.execute("ALTER TABLE tokens DROP COLUMN patient")
+    # Make it what version 1 wrote: tokens without the patient column, index rows by (type, id).
+    old = SqliteStorage(str(path))
+    make_version(old, 1)
+    old.close()
     reopened = SqliteStorage(str(path))
     try:
         with reopened._conn() as conn:
             assert conn.execute("SELECT COUNT(*) FROM tokens WHERE param='code' AND patient IS NULL").fetchone()[0] == 0
             indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert "tokens_patient" in indexes
+        assert {"tokens_search", "tokens_by_resource", "dates_by_resource"} <= indexes
+        assert not indexes & {"tokens_lookup", "tokens_patient", "tokens_owner", "dates_owner"}
         assert _find(reopened, "patient=p1&code=8867-4") == ["o1", "o3", "o5"]
         reopened.append("0301", "transaction", [_put(observation("o9", "p1"))], ACTOR, _allow)
         assert _find(reopened, "patient=p1&code=8867-4") == ["o1", "o3", "o5", "o9"]
