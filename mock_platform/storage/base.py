@@ -100,9 +100,9 @@ CREATE TABLE IF NOT EXISTS kv (
 #                  the number of matches, not the length of the patient's history
 #   *_by_resource  a resource's own index rows (replaced when it changes; EXISTS in searches)
 INDEXES = """
-CREATE INDEX IF NOT EXISTS tokens_search ON tokens (tenant, type, param, value, patient);
+CREATE INDEX IF NOT EXISTS tokens_search ON tokens (tenant, type, param, value, patient, system, id);
 CREATE INDEX IF NOT EXISTS tokens_by_resource ON tokens (tenant, rno, param);
-CREATE INDEX IF NOT EXISTS dates_by_resource ON dates (tenant, rno, param);
+CREATE INDEX IF NOT EXISTS dates_by_resource ON dates (tenant, rno, param, lo, hi);
 """
 # Indexes of earlier versions that those replace.
 RETIRED_INDEXES = ("tokens_lookup", "tokens_patient", "tokens_owner", "dates_owner")
@@ -576,15 +576,26 @@ class SqlStorage(RequestLogMixin):
         return total, [_stored(r) for r in rows]
 
     def search(self, query: Query) -> tuple[int, list[Stored]]:
+        """The total and one page. Both come from one pass over the matches (a window count beside
+        the sort), since counting them separately doubled the cost of a search whose matches grow
+        (a patient's measurements); only a page past the end needs a count of its own."""
         with self._conn() as conn:
             where, args = self._where(query)
-            total = self._exec(conn, f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
-            return total, self._search(conn, query)
+            rows = self._exec(conn, f"SELECT r.id, COUNT(*) OVER () FROM resources r WHERE {where} "
+                                    f"ORDER BY {query.order} LIMIT ? OFFSET ?",
+                              [*args, query.count, query.offset]).fetchall()
+            if not rows:
+                return self._count(conn, query), []
+            found = self._read_keys(conn, query.tenant, [(query.rtype, row[0]) for row in rows])
+            return rows[0][1], [found[(query.rtype, row[0])] for row in rows]
 
     def count(self, query: Query) -> int:
         with self._conn() as conn:
-            where, args = self._where(query)
-            return self._exec(conn, f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
+            return self._count(conn, query)
+
+    def _count(self, conn, query: Query) -> int:
+        where, args = self._where(query)
+        return self._exec(conn, f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
 
     def _where(self, query: Query) -> tuple[str, list]:
         parts, args = ["r.tenant=?", "r.type=?", "r.deleted=0"], [query.tenant, query.rtype]

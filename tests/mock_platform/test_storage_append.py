@@ -186,3 +186,17 @@ def test_a_database_without_row_numbers_is_migrated_when_opened(database: str) -
         assert _find(store, "Observation", "code=9279-1&status=final") == ["o1", "o2"]
     finally:
         store.close()
+
+
+def test_a_search_page_carries_the_total_of_all_matches_also_past_the_end(store) -> None:
+    store.append("0301", "transaction", [_put(observation(f"o{i}", "p1", when=f"2025-03-{1 + i:02d}T10:00:00Z"))
+                                         for i in range(7)], ACTOR, _allow)
+    pages = []
+    for offset in (0, 3, 6, 9):
+        parsed = search.parse("0301", "Observation", MultiDict([("patient", "p1"), ("code", "8867-4"),
+                                                                ("_count", "3"), ("_offset", str(offset))]))
+        total, found = store.search(parsed.query)
+        assert total == 7
+        pages.append([s.resource["id"] for s in found])
+    assert [len(page) for page in pages] == [3, 3, 1, 0]
+    assert sorted(sum(pages, [])) == sorted(f"o{i}" for i in range(7))
