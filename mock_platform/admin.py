@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 
 from conformance.validator import Issue, operation_outcome
-from mock_platform import faults, intake, rules, security, subscriptions
+from mock_platform import faults, intake, rules, security, subscriptions, tenancy
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.search import non_negative_int
 from mock_platform.searchparams import index
@@ -220,7 +220,7 @@ def clear_faults(tenant: str) -> Response:
 def get_settings(tenant: str) -> Response:
     _authorize(tenant)
     tenant_row(tenant)
-    return _json({"id": tenant, "settings": faults.tenant_settings(tenant)})
+    return _json({"id": tenant, "settings": tenancy.tenant_settings(tenant)})
 
 
 @bp.put("/tenants/<tenant>/settings")
@@ -228,10 +228,10 @@ def put_settings(tenant: str) -> Response:
     """Test conditions of a tenant, e.g. {"max_page_size": 5} (see mock_platform.faults)."""
     _authorize(tenant)
     tenant_row(tenant)
-    clean, issues = faults.validate_settings(request.get_json(force=True, silent=True))
+    clean, issues = tenancy.validate_settings(request.get_json(force=True, silent=True))
     if issues:
         raise FhirError(400, issues)
-    faults.set_tenant_settings(tenant, clean)
+    tenancy.set_tenant_settings(tenant, clean)
     return _json({"id": tenant, "settings": clean})
 
 

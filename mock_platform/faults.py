@@ -9,10 +9,8 @@ many); `skip: n` on a rule is short for a `pass` rule with `times: n` in front o
 first n matching requests get through and later ones fail (a later page of a search, say).
 Both counts are kept in the database, so they hold across processes.
 
-A tenant's settings (PUT /admin/tenants/<id>/settings) are test conditions of the same kind:
-`max_page_size` makes the tenant's searches answer with at most that many entries a page (a
-server may always return fewer than `_count` asks for), so a consumer's paging shows with a
-handful of records. They live in the database too (the kv table), read at most once a second.
+A tenant's settings (PUT /admin/tenants/<id>/settings, `mock_platform.tenancy`) are test
+conditions of the same kind, applied where they belong: `max_page_size` by the search's paging.
 """
 from __future__ import annotations
 
@@ -21,8 +19,7 @@ import json
 import socket
 import time
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.datastructures import ImmutableMultiDict
+from flask import Flask, Response, g, request
 
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
@@ -75,41 +72,6 @@ def validate_rules(rules: object) -> tuple[list[dict], list[Issue]]:
     return clean, issues
 
 
-SETTINGS_NAMESPACE = "platform.tenant-settings"
-SETTINGS_MAX_AGE = 1.0      # seconds another process's change may take to be seen here
-MAX_PAGE_SIZE_LIMIT = 1000
-
-
-def validate_settings(body: object) -> tuple[dict, list[Issue]]:
-    """{"max_page_size": 1–1000 or null (the platform's default paging)}."""
-    if not isinstance(body, dict):
-        return {}, [Issue("error", "structure", "Settings are a JSON object.", "settings",
-                          fix='Send e.g. {"max_page_size": 5}.')]
-    issues = [Issue("error", "not-supported", f"Unknown setting {name!r}.", name, rule="sk-platform-tenant",
-                    fix="Known settings: max_page_size.") for name in sorted(set(body) - {"max_page_size"})]
-    size = body.get("max_page_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int)
-                             or not 1 <= size <= MAX_PAGE_SIZE_LIMIT):
-        issues.append(Issue("error", "value", "max_page_size must be an integer 1–1000, or null.", "max_page_size",
-                            rule="sk-platform-tenant", fix="E.g. 5, so that a dozen records span three pages."))
-    return ({"max_page_size": size} if size is not None else {}), issues
-
-
-def tenant_settings(tenant: str) -> dict:
-    cache = current_app.extensions.setdefault("sandkasse.tenant-settings", {})
-    hit = cache.get(tenant)
-    if hit is not None and time.monotonic() - hit[0] < SETTINGS_MAX_AGE:
-        return hit[1]
-    settings = storage().kv_get(SETTINGS_NAMESPACE, tenant) or {}
-    cache[tenant] = (time.monotonic(), settings)
-    return settings
-
-
-def set_tenant_settings(tenant: str, settings: dict) -> None:
-    storage().kv_put(SETTINGS_NAMESPACE, tenant, settings)
-    current_app.extensions.setdefault("sandkasse.tenant-settings", {}).pop(tenant, None)
-
-
 def install(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
@@ -119,8 +81,6 @@ def _before() -> Response | None:
     tenant = (request.view_args or {}).get("tenant")
     if tenant is None or request.blueprint not in ("fhir", "feed"):
         return None
-    if request.blueprint == "fhir":
-        _cap_page_size(tenant)
     rules = tenant_row(tenant)["faults"]
     if not rules:
         return None
@@ -136,24 +96,6 @@ def _before() -> Response | None:
             return None
         return _fire(rule)
     return None
-
-
-def _cap_page_size(tenant: str) -> None:
-    """Lower the request's _count to the tenant's max_page_size before the route reads it, so
-    the answer's paging links carry the page size actually used."""
-    cap = tenant_settings(tenant).get("max_page_size")
-    if not cap:
-        return
-    given = request.args.get("_count")
-    if given is not None and not (given.isdigit() and int(given) > cap):
-        return                      # within the cap (or not a number: the search refuses it)
-    args = request.args.copy()
-    args["_count"] = str(cap)
-    request.args = ImmutableMultiDict(args)
-    if request.method == "POST" and "_count" in request.form:
-        form = request.form.copy()
-        form["_count"] = str(min(cap, int(form["_count"]) if form["_count"].isdigit() else cap))
-        request.form = ImmutableMultiDict(form)
 
 
 def _patients() -> set[str]:

@@ -19,7 +19,7 @@ from mock_platform.capability import capability_statement
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import PLATFORM_WRITTEN, reference_of, registry, values_at
 from mock_platform.storage import Actor, AuditRow, Outcome, Query, Stored
-from mock_platform.tenancy import caller, storage, tenant_row
+from mock_platform.tenancy import caller, page_limit, storage, tenant_row
 
 bp = Blueprint("fhir", __name__, url_prefix="/<tenant>/fhir")
 # The Subscription dispatcher belongs to the FHIR API: set up when this blueprint is registered.
@@ -252,7 +252,7 @@ def _history(tenant: str, rtype: str, rid: str | None) -> Response:
         raise FhirError(404, Issue("error", "not-supported", "AuditEvents have no history (they never change).",
                                    rule="sk-platform-audit", fix="Search them: AuditEvent?patient=Patient/<id>."))
     actor, _ = caller(tenant, rtype, "read")
-    count, offset = _paging()
+    count, offset = _paging(tenant)
     total, versions = storage().history(tenant, rtype, rid, count, offset)
     if rid is not None and total == 0:
         raise _not_found(tenant, rtype, rid)
@@ -296,7 +296,7 @@ def search_type(tenant: str, rtype: str) -> Response:
         return _audit_search(tenant, actor, args)
     if rtype == subscriptions.TYPE:
         return subscriptions.search_owned(tenant, actor, args, _base(tenant))
-    parsed = search.parse(tenant, rtype, args)
+    parsed = search.parse(tenant, rtype, args, page_limit(tenant))
     store = storage()
     visibility = rules.Visibility(store, tenant, actor)
     query = parsed.query
@@ -354,7 +354,7 @@ def _audit_search(tenant: str, actor: Actor, args) -> Response:
     patient = args.get("patient")
     if patient is not None:
         patient = patient if "/" in patient else f"Patient/{patient}"
-    count, offset = _paging()
+    count, offset = _paging(tenant)
     total, rows = storage().audit_trail(tenant, patient, args.get("_id"), None, count, offset)
     entries = [{"fullUrl": f"{_base(tenant)}/AuditEvent/{r['id']}", "resource": audit.render(r),
                 "search": {"mode": "match"}} for r in rows]
@@ -395,23 +395,25 @@ def _audit_results(tenant: str, actor: Actor, action: str, rtype: str, results: 
                     batched=True)
 
 
-def _paging() -> tuple[int, int]:
+def _paging(tenant: str) -> tuple[int, int]:
+    """_count and _offset of a history or audit query; _count at most the tenant's page limit."""
     count = search.non_negative_int(request.args.get("_count", str(search.DEFAULT_COUNT)))
     offset = search.non_negative_int(request.args.get("_offset", "0"))
     if count is None or offset is None:
         raise FhirError(400, Issue("error", "invalid", "_count and _offset must be non-negative integers below 2^63.",
                                    "_count" if count is None else "_offset", rule="sk-platform-search",
                                    fix="Use e.g. _count=50, and follow the Bundle's next link for later pages."))
-    return min(count, search.MAX_COUNT), offset
+    return min(count, page_limit(tenant)), offset
 
 
 def _links(total: int, count: int, offset: int) -> list[dict]:
+    """Paging links with the request's parameters and the page size actually used (which the
+    tenant's page limit may have made smaller than the _count asked for)."""
     def url(at: int) -> str:
-        args = [(k, v) for k, v in request.args.items(multi=True) if k != "_offset"]
+        args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_offset", "_count")]
         if request.method == "POST":
-            args += [(k, v) for k, v in request.form.items(multi=True) if k != "_offset"]
-        if not any(k == "_count" for k, _ in args):
-            args.append(("_count", str(count)))
+            args += [(k, v) for k, v in request.form.items(multi=True) if k not in ("_offset", "_count")]
+        args.append(("_count", str(count)))
         return f"{request.base_url.removesuffix('/_search')}?{urlencode(args + [('_offset', str(at))])}"
     links = [{"relation": "self", "url": url(offset)}, {"relation": "first", "url": url(0)}]
     if count and offset > 0:

@@ -27,16 +27,18 @@ class Search:
     summary_count: bool = False
 
 
-def parse(tenant: str, rtype: str, args: MultiDict) -> Search:
+def parse(tenant: str, rtype: str, args: MultiDict, page_limit: int = MAX_COUNT) -> Search:
+    """`page_limit`: the most entries a page may hold (the tenant's max_page_size); `_count`
+    above it, and the default, are lowered to it."""
     info = registry()[rtype]
-    query = Query(tenant, rtype)
+    query = Query(tenant, rtype, count=min(DEFAULT_COUNT, page_limit))
     search = Search(query)
     indexed: list[_IndexClause] = []
     for key in args:
         name, _, modifier = key.partition(":")
         values = args.getlist(key)
         if name in RESULT_PARAMS:
-            _result_param(search, rtype, name, values)
+            _result_param(search, rtype, name, values, page_limit)
         elif name == "_id":
             ids = [v for value in values for v in value.split(",") if v]
             query.where.append((f"r.id IN ({','.join('?' * len(ids))})", ids) if ids else ("1=0", []))
@@ -110,13 +112,13 @@ def non_negative_int(value: str) -> int | None:
     return number if number <= SQL_INTEGER_MAX else None
 
 
-def _result_param(search: Search, rtype: str, name: str, values: list[str]) -> None:
+def _result_param(search: Search, rtype: str, name: str, values: list[str], page_limit: int) -> None:
     query, value = search.query, values[-1]
     if name == "_count":
         count = non_negative_int(value)
         if count is None:
             raise _bad(name, f"_count must be a non-negative integer, not {value!r}.", "Use e.g. _count=50.")
-        query.count = min(count, MAX_COUNT)
+        query.count = min(count, page_limit, MAX_COUNT)
     elif name == "_offset":
         offset = non_negative_int(value)
         if offset is None:

@@ -133,6 +133,9 @@ def test_max_page_size_caps_every_page_of_a_search(loaded) -> None:
     assert sorted(seen) == [f"o{i}" for i in range(6)]
     assert len(loaded.get("Observation", patient="p1", _count=1).json()["entry"]) == 1   # smaller stays
     assert len(loaded.get("Observation", patient="p1").json()["entry"]) == 4             # default capped too
+    history = loaded.get("Observation/_history", _count=50).json()                         # histories too
+    assert len(history["entry"]) == 4 and history["total"] >= 6
+    assert "_count=4" in next(link["url"] for link in history["link"] if link["relation"] == "next")
     assert loaded.admin("GET", "/tenants/0301/settings").json()["settings"] == {"max_page_size": 4}
     assert loaded.admin("PUT", "/tenants/0301/settings", json={"max_page_size": None}).status_code == 200
     assert len(loaded.get("Observation", patient="p1").json()["entry"]) == 6
