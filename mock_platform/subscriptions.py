@@ -3,9 +3,10 @@
 A consumer creates a Subscription on its tenant's FHIR API; a dispatcher thread in each platform
 process then walks the tenant's events in order and, for each event whose changed resources match
 the criteria, POSTs a notification to the endpoint. Matching is the platform's own search
-(`search.parse` of the criteria, restricted to the event's changed ids), and the platform rules
-apply as to any read by the subscription's owner (the client that created it): sperring,
-restricted notes, source-only data, tenant isolation, audit.
+(`search.parse` of the criteria, restricted to the event's changed ids; for a deleted resource,
+run over a copy of its version before the deletion), and the platform rules apply as to any read
+by the subscription's owner (the client that created it): sperring, restricted notes, source-only
+data, tenant isolation, audit.
 
 State lives in the storage's key-value API, so several platform processes share it:
   RECORDS  "<tenant>/<id>" -> the Subscription as created, its owner and the base URL it was made on
@@ -17,7 +18,8 @@ State lives in the storage's key-value API, so several platform processes share 
 Notifications (docs/platform.md, "Subscriptions"): with an empty channel.payload a POST with no
 body (R4 ping); with application/fhir+json a `history` Bundle in the shape of the R4 Subscriptions
 Backport: a Parameters entry (subscription, status, type, events-since-subscription-start,
-notification-event) plus the hendelseslager sequence, then the matching resources.
+notification-event) plus the hendelseslager sequence, then the matching resources (a deleted one
+as a DELETE entry without resource).
 """
 from __future__ import annotations
 
@@ -36,10 +38,10 @@ from flask import Flask, Response, current_app
 from werkzeug.datastructures import MultiDict
 
 from conformance.validator import Issue
-from mock_platform import rules, search, security
+from mock_platform import rules, search, searchparams, security
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import date_range, registry
-from mock_platform.storage import Actor, AuditRow, SqlStorage, Stored
+from mock_platform.storage import Actor, AuditRow, SqliteStorage, SqlStorage, Stored, Write
 from mock_platform.storage.base import now
 
 TYPE = "Subscription"
@@ -468,23 +470,49 @@ class Dispatcher:
     # -- what matches, and what goes out --------------------------------------------------------------
 
     def _matches(self, record: dict, event: dict) -> list[Stored]:
-        """The event's changed resources that the criteria select and the owner may see, as the
-        platform's search finds them now. A resource changed again since this event is left to
-        that later event (it is notified once, in its newest version); deletions are not
-        notified (a deleted resource matches no search; the feed has them)."""
-        tenant, owner = record["tenant"], Actor(**record["owner"])
-        rtype, parsed = parse_criteria(record["resource"]["criteria"], tenant)
-        versions = {c["id"]: c["version"] for c in event["changes"] if c["type"] == rtype and c["method"] != "DELETE"}
+        """The event's changed resources of the criteria's type that the criteria select and the
+        owner may see, in the event's order: the written ones as current versions, the deleted
+        ones as their deletion versions (`deleted`, with no content)."""
+        tenant, criteria = record["tenant"], record["resource"]["criteria"]
+        changes = [c for c in event["changes"] if c["type"] == criteria.partition("?")[0]]
+        if not changes:
+            return []
+        visibility = rules.Visibility(self.store, tenant, Actor(**record["owner"]))
+        found = self._written(criteria, tenant, visibility, [c for c in changes if c["method"] != "DELETE"])
+        found += self._deleted(criteria, tenant, visibility, event, [c for c in changes if c["method"] == "DELETE"])
+        order = {(c["id"], c["version"]): position for position, c in enumerate(changes)}
+        return sorted(found, key=lambda s: order[(s.resource["id"], s.version)])
+
+    def _written(self, criteria: str, tenant: str, visibility: rules.Visibility, changes: list[dict]) -> list[Stored]:
+        """Written resources as the platform's search finds them now. One changed again since
+        this event is left to that later event (it is notified once, in its newest version)."""
+        versions = {c["id"]: c["version"] for c in changes}
         if not versions:
             return []
+        _, parsed = parse_criteria(criteria, tenant)
         query = parsed.query
         ids = sorted(versions)
         query.where.append((f"r.id IN ({','.join('?' * len(ids))})", ids))
-        visibility = rules.Visibility(self.store, tenant, owner)
-        query.where += [fragment for _, fragment in visibility.filters(rtype)]
+        query.where += [fragment for _, fragment in visibility.filters(query.rtype)]
         query.count, query.offset = len(ids), 0
         _, found = self.store.search(query)
         return [s for s in found if s.version == versions[s.resource["id"]]]
+
+    def _deleted(self, criteria: str, tenant: str, visibility: rules.Visibility, event: dict,
+                 changes: list[dict]) -> list[Stored]:
+        """Deleted resources whose last version before the deletion the criteria select and the
+        owner could see (a deleted resource matches no search, so that version is read from the
+        history). What the owner could not see stays unsaid, its id too. A deletion is notified
+        with its own event even if the resource was written again later: it is history."""
+        gone = []
+        for change in changes:
+            before = self.store.vread(tenant, change["type"], change["id"], change["version"] - 1)
+            if before is None or before.deleted or visibility.withheld(before) is not None:
+                continue
+            if _PAST.selects(criteria, before):
+                gone.append(Stored({"resourceType": change["type"], "id": change["id"]}, change["version"],
+                                   event["recorded"], True, before.source, change["patient"]))
+        return gone
 
     def _send(self, record: dict, state: dict, kind: str, event: dict | None, matched: list[Stored]) -> str | None:
         """POST one notification; None when the endpoint took it (2xx), else what went wrong."""
@@ -545,14 +573,7 @@ class Dispatcher:
         entries = [{"fullUrl": f"urn:uuid:{uuid.uuid4()}",
                     "resource": {"resourceType": "Parameters", "parameter": params},
                     "request": {"method": "GET", "url": f"{TYPE}/{sid}/$status"}, "response": {"status": "200"}}]
-        for stored in matched:
-            created = stored.version == 1
-            entries.append({
-                "fullUrl": f"{base}/{stored.reference}", "resource": rules.present(stored, owner),
-                "request": {"method": "POST" if created else "PUT",
-                            "url": stored.resource["resourceType"] if created else stored.reference},
-                "response": {"status": "201" if created else "200", "etag": f'W/"{stored.version}"',
-                             "lastModified": stored.last_updated}})
+        entries += [_entry(base, stored, owner) for stored in matched]
         return {"resourceType": "Bundle", "id": uuid.uuid4().hex, "type": "history", "timestamp": now()[0],
                 "entry": entries}
 
@@ -560,6 +581,68 @@ class Dispatcher:
         if self._http is None or self._http[0] != os.getpid():
             self._http = (os.getpid(), httpx.Client(timeout=self.limits.timeout_seconds, follow_redirects=False))
         return self._http[1]
+
+
+def _entry(base: str, stored: Stored, owner: Actor) -> dict:
+    """One resource's entry of a notification Bundle: a creation (POST), an update (PUT) with the
+    resource as the owner may see it, or a deletion (DELETE) without a resource."""
+    if stored.deleted:
+        request, status = {"method": "DELETE", "url": stored.reference}, "204"
+    elif stored.version == 1:
+        request, status = {"method": "POST", "url": stored.resource["resourceType"]}, "201"
+    else:
+        request, status = {"method": "PUT", "url": stored.reference}, "200"
+    entry = {"fullUrl": f"{base}/{stored.reference}", "request": request,
+             "response": {"status": status, "etag": f'W/"{stored.version}"', "lastModified": stored.last_updated}}
+    if not stored.deleted:
+        entry["resource"] = rules.present(stored, owner)
+    return entry
+
+
+class _PastVersions:
+    """Whether a criteria selects a version that is no longer current (the last one before a
+    deletion). The platform's search is SQL over an index of current versions only, and a
+    deletion removes its resource's index rows, so the version is copied, with the index rows the
+    intake writes for it (`searchparams.index`), into a private in-memory SQLite storage, and the
+    criteria's own Query runs there: the same parameters and semantics as GET [type]?criteria
+    (the storage's SQL is written once for SQLite and PostgreSQL, so a PostgreSQL platform's
+    criteria mean the same here). The copy is wiped after each check. One per process: a
+    connection must not cross a fork."""
+
+    TENANT = "past-versions"
+    COPIER = Actor("sandkasse-subscriptions")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._store: tuple[int, SqliteStorage] | None = None
+
+    def selects(self, criteria: str, version: Stored) -> bool:
+        resource = version.resource
+        written = Write("PUT", resource["resourceType"], resource["id"], resource, searchparams.index(resource))
+        with self._lock:
+            store = self._storage()
+            try:
+                store.append(self.TENANT, "copy", [written], self.COPIER, lambda write, before: None)
+                _, parsed = parse_criteria(criteria, self.TENANT)
+                query = parsed.query
+                # In the copy r.updated_epoch is when it was copied; _lastUpdated (the one criteria
+                # fragment that reads it) must see when the version was written.
+                when = repr(date_range(version.last_updated)[0])
+                query.where = [(sql.replace("r.updated_epoch", when), args) for sql, args in query.where]
+                query.where.append(("r.id=?", [resource["id"]]))
+                return store.count(query) > 0
+            finally:
+                store.reset_tenant(self.TENANT)
+
+    def _storage(self) -> SqliteStorage:
+        if self._store is None or self._store[0] != os.getpid():
+            store = SqliteStorage(":memory:")
+            store.create_tenant(self.TENANT, "scratch", None)
+            self._store = (os.getpid(), store)
+        return self._store[1]
+
+
+_PAST = _PastVersions()
 
 
 def _run(ref: "weakref.ref[Dispatcher]") -> None:

@@ -64,6 +64,11 @@ class Receiver:
     def events(self) -> list[dict]:
         return [r for r in self.requests if r["headers"]["x-sandkasse-notification-type"] == "event-notification"]
 
+    def wait_events(self, count: int) -> list[dict]:
+        """The event notifications, once at least `count` have arrived."""
+        self.wait(lambda _: len(self.events()) >= count)
+        return self.events()
+
     def close(self) -> None:
         self.server.shutdown()
 
@@ -127,6 +132,15 @@ def parameters(notification: dict) -> dict:
     return {p["name"]: p for p in status["parameter"]}
 
 
+def focus(notification: dict) -> list[str]:
+    return [p["valueReference"]["reference"] for p in parameters(notification)["notification-event"]["part"]
+            if p["name"] == "focus"]
+
+
+def seqs(notifications: list[dict]) -> list[int]:
+    return [int(n["headers"]["x-sandkasse-event-seq"]) for n in notifications]
+
+
 def test_ping_and_payload_notifications(api: Api, receiver: Receiver) -> None:
     assert api.transaction(bundle(patient("p1"))).status_code == 200
     ping = Receiver()
@@ -156,8 +170,7 @@ def test_ping_and_payload_notifications(api: Api, receiver: Receiver) -> None:
         assert params["feed"]["valueUrl"].endswith(f"/0301/events?since={seq}")
         event = {p["name"]: p for p in params["notification-event"]["part"] if p["name"] != "focus"}
         assert event["event-number"]["valueString"] == "1"
-        focus = [p["valueReference"]["reference"] for p in params["notification-event"]["part"] if p["name"] == "focus"]
-        assert focus == ["Observation/o1/_history/1"]
+        assert focus(note) == ["Observation/o1/_history/1"]
         (entry,) = note["body"]["entry"][1:]
         assert entry["resource"]["id"] == "o1" and entry["resource"]["valueQuantity"]["value"] == 80
         assert entry["request"] == {"method": "POST", "url": "Observation"}
@@ -248,6 +261,111 @@ def test_restricted_notes_are_not_notified_to_other_systems(api: Api, receiver: 
     receiver.wait(lambda got: len(got) >= 2)
     time.sleep(0.3)
     assert [e["resource"]["id"] for n in receiver.events() for e in n["body"]["entry"][1:]] == ["shared"]
+
+
+def delete_and_put(delete: str, resource: dict) -> dict:
+    """A transaction that deletes one resource and writes another (one event, two changes)."""
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "DELETE", "url": delete}},
+        {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource,
+         "request": {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}}]}
+
+
+def test_deletions_of_matching_resources_are_notified(database: str, receiver: Receiver) -> None:
+    """On SQLite and PostgreSQL (the version before the deletion is read from the history)."""
+    with running_platform(database) as api:
+        assert api.transaction(bundle(patient("p1"))).status_code == 200
+        assert api.transaction(bundle(patient("p2", 2))).status_code == 200
+        ping = Receiver()
+        try:
+            criteria = f"Observation?patient=Patient/p1&code={HEART_RATE}"
+            sid = subscribe(api, receiver.url, criteria)
+            pinged = subscribe(api, ping.url, criteria, payload=False)
+            wait_status(api, sid, "active")
+            wait_status(api, pinged, "active")
+            for written in (observation("o1", "p1"), observation("o4", "p1"),
+                            observation("other-code", "p1", code="9279-1"), observation("other-patient", "p2")):
+                assert api.transaction(bundle(written)).status_code == 200
+            # The creations are delivered before anything is deleted (a resource deleted before its
+            # creation was delivered would be notified as a deletion only).
+            receiver.wait_events(2)
+            ping.wait_events(2)
+            # Deletions of resources that never matched come first: were they notified, it would be
+            # before the deletion of o1 (delivery is in event order).
+            assert api.http.delete("Observation/other-code").status_code == 204
+            assert api.http.delete("Observation/other-patient").status_code == 204
+            assert api.http.delete("Observation/o1").status_code == 204
+            deleted_at = api.events()["last_seq"]
+            assert api.transaction(delete_and_put("Observation/o4", observation("o5", "p1"))).status_code == 200
+
+            notes = receiver.wait_events(4)
+            assert [[e["request"]["method"] for e in n["body"]["entry"][1:]] for n in notes] == \
+                [["POST"], ["POST"], ["DELETE"], ["DELETE", "POST"]]
+            deletion = notes[2]
+            assert deletion["headers"]["x-sandkasse-event-seq"] == str(deleted_at)
+            assert parameters(deletion)["events-since-subscription-start"]["valueString"] == "3"
+            assert focus(deletion) == ["Observation/o1/_history/2"]
+            (entry,) = deletion["body"]["entry"][1:]
+            assert "resource" not in entry
+            assert entry["fullUrl"].endswith("/0301/fhir/Observation/o1")
+            assert entry["request"] == {"method": "DELETE", "url": "Observation/o1"}
+            assert entry["response"]["status"] == "204" and entry["response"]["etag"] == 'W/"2"'
+            # A deletion and a creation in one event: one notification, in the event's order.
+            assert focus(notes[3]) == ["Observation/o4/_history/2", "Observation/o5/_history/1"]
+            assert notes[3]["body"]["entry"][2]["resource"]["id"] == "o5"
+            assert len(receiver.events()) == 4
+
+            # The ping says a deletion happened in that event, with no body.
+            pings = ping.wait_events(4)
+            assert seqs(pings) == seqs(notes) and all(p["body"] is None for p in pings)
+            # Telling of a deleted resource is an access to the patient's data like any notification.
+            trail = [e["resource"] for e in api.get("AuditEvent", patient="Patient/p1", _count=200).json()["entry"]]
+            described = f"Subscription/{sid} notification with resources, event {deleted_at}"
+            assert any(described in (x.get("description") or "") for e in trail for x in e["entity"])
+        finally:
+            ping.close()
+
+
+def test_deletions_the_owner_could_not_see_are_not_notified(api: Api, receiver: Receiver) -> None:
+    assert api.transaction(bundle(patient("p1"))).status_code == 200
+    assert api.transaction(bundle(patient("p2", 2))).status_code == 200
+    assert api.transaction(bundle(organization("legevakt", ORG_B, "Legevakten"))).status_code == 200
+    assert api.transaction(bundle(sperring("s1", "p1", {"reference": "Organization/legevakt"}))).status_code == 200
+    consumer = api.as_("legevakt-epj", ORG_B)
+    ping = Receiver()
+    try:
+        sid = subscribe(consumer, receiver.url, "Observation")
+        pinged = subscribe(consumer, ping.url, "Observation", payload=False)
+        wait_status(consumer, sid, "active")
+        wait_status(consumer, pinged, "active")
+        assert api.transaction(bundle(observation("hidden-obs", "p1"))).status_code == 200
+        assert api.transaction(bundle(observation("open", "p2"))).status_code == 200
+        receiver.wait_events(1)                              # "open" is delivered before it is deleted
+        ping.wait_events(1)
+        assert api.http.delete("Observation/hidden-obs").status_code == 204
+        assert api.http.delete("Observation/open").status_code == 204
+        # The two about "open" arrive; the blocked creation and deletion would have come before
+        # the second of them.
+        notes = receiver.wait_events(2)
+        assert [[e["request"]["method"] for e in n["body"]["entry"][1:]] for n in notes] == [["POST"], ["DELETE"]]
+        assert "hidden-obs" not in json.dumps([n["body"] for n in receiver.requests])
+        assert seqs(ping.wait_events(2)) == seqs(notes)     # not even a ping tells of the blocked deletion
+    finally:
+        ping.close()
+
+
+def test_a_deletion_is_matched_as_the_version_before_it_was(api: Api, receiver: Receiver) -> None:
+    """_lastUpdated is judged on when the deleted version was written, not on the deletion."""
+    assert api.transaction(bundle(patient("p1"))).status_code == 200
+    assert api.put("Observation/old", observation("old", "p1")).status_code == 201
+    written = api.get("Observation/old").json()["meta"]["lastUpdated"]
+    sid = subscribe(api, receiver.url, f"Observation?_lastUpdated=le{written}")
+    wait_status(api, sid, "active")
+    assert api.put("Observation/new", observation("new", "p1")).status_code == 201      # written later: no match
+    assert api.http.delete("Observation/new").status_code == 204
+    assert api.http.delete("Observation/old").status_code == 204
+    (note,) = receiver.wait_events(1)
+    assert focus(note) == ["Observation/old/_history/2"]
 
 
 def test_subscriptions_are_the_owners_and_the_tenants_own(api: Api, receiver: Receiver) -> None:
