@@ -1,8 +1,10 @@
 """FHIR R4 Subscription (channel rest-hook) on the hendelseslager.
 
 A consumer creates a Subscription on its tenant's FHIR API; a dispatcher thread in each platform
-process then walks the tenant's events in order and, for each event whose changed resources match
-the criteria, POSTs a notification to the endpoint. Matching is the platform's own search
+process then finds the subscriptions with events to deliver and hands each to a delivery worker
+(a few threads; one subscription has at most one), which walks the tenant's events in order and,
+for each event whose changed resources match the criteria, POSTs a notification to the endpoint:
+a slow endpoint delays only its own subscription. Matching is the platform's own search
 (`search.parse` of the criteria, restricted to the event's changed ids; for a deleted resource,
 run over a copy of its version before the deletion), and the platform rules apply as to any read
 by the subscription's owner (the client that created it): sperring, restricted notes, source-only
@@ -72,6 +74,7 @@ class Limits:
     round_seconds: float = 20.0           # a holder delivers at most this long, then lets go
     poll_seconds: float = 0.2             # how often the dispatcher looks for new events
     batch: int = 20                       # events read per query
+    workers: int = 4                      # delivery threads per process, each on one subscription at a time
 
 
 # -- the FHIR interactions (called by fhir_api's routes) ------------------------------------------
@@ -324,6 +327,11 @@ def _store() -> SqlStorage:
 
 
 class Dispatcher:
+    """One thread per process finds the subscriptions with work to do and hands each to a
+    delivery worker (a thread of its own, at most `limits.workers` at once), so that a slow or
+    failing endpoint holds up only its own subscription. A subscription has at most one worker:
+    in this process by `_busy`, across processes by its lease."""
+
     CHECK_SECONDS = 5.0        # how often a request makes sure the thread runs in this process
     IDLE_EXIT_SECONDS = 5.0    # with no subscriptions for this long the thread ends
 
@@ -336,6 +344,9 @@ class Dispatcher:
         self._http: tuple[int, httpx.Client] | None = None
         self._stopped = False
         self._last_error = ""
+        self._busy: tuple[int, set[str]] = (os.getpid(), set())   # keys a worker of this process delivers
+        self._busy_lock = threading.Lock()
+        self._turns: dict[str, float] = {}    # key -> when it last got a worker (the longest waiting goes first)
 
     def ensure_running(self, force: bool = False) -> None:
         """Started lazily and per process (a thread does not survive a fork), like the audit flusher."""
@@ -382,13 +393,23 @@ class Dispatcher:
             self._thread = None
             return True
 
-    # One round: every subscription with work to do gets one lease-protected delivery run.
+    # One round: every subscription with work to do, and no worker yet, gets a worker for one
+    # lease-protected delivery run; a worker that finishes wakes the next round.
     def run_once(self) -> bool:
         records = self.store.kv_list(RECORDS)
         if not records:
             return False
+        self._turns = {key: turn for key, turn in self._turns.items() if key in records}
+        for key in sorted(self._due(records), key=lambda k: self._turns.get(k, 0.0)):
+            if not self._hand_out(key):
+                break                                # every worker is busy
+        return True
+
+    def _due(self, records: dict[str, dict]) -> list[str]:
+        """The subscriptions with something to send: a handshake, or events after their cursor."""
         states = self.store.kv_list(STATES)
         heads: dict[str, int] = {}
+        due = []
         for key, record in records.items():
             state = states.get(key)
             if state is None or state["status"] in ("error", "off") or state["retry_at"] > time.time():
@@ -398,16 +419,60 @@ class Dispatcher:
                 heads[tenant] = self.store.last_seq(tenant)
             if state["status"] == "active" and state["seq"] == heads[tenant]:
                 continue
-            self.service(key)
+            due.append(key)
+        return due
+
+    def _hand_out(self, key: str) -> bool:
+        """Start a worker on `key` unless one has it already; False if all workers are busy."""
+        with self._busy_lock:
+            busy = self._busy_here()
+            if key in busy:
+                return True
+            if len(busy) >= self.limits.workers:
+                return False
+            busy.add(key)
+        self._turns[key] = time.monotonic()
+        threading.Thread(target=self._work, args=(key,), name="sandkasse-subscription-delivery", daemon=True).start()
         return True
 
-    def service(self, key: str) -> None:
+    def _work(self, key: str) -> None:
+        """A delivery worker: one run of one subscription; then the key is free for the next round."""
+        delivered = False
+        try:
+            delivered = not self._stopped and self.service(key)
+        except Exception as error:  # noqa: BLE001 - as in _run: the cursor is saved, a later round retries
+            self._warn(error)
+        finally:
+            self._done(key, delivered)
+
+    def _busy_here(self) -> set[str]:
+        """This process's busy keys (a worker thread does not survive a fork); under _busy_lock."""
+        if self._busy[0] != os.getpid():
+            self._busy = (os.getpid(), set())
+        return self._busy[1]
+
+    def _done(self, key: str, delivered: bool) -> None:
+        with self._busy_lock:
+            self._busy_here().discard(key)
+        # After a run, events may have come meanwhile, or another subscription waits for a worker:
+        # the next round now. After a refused lease or an error, the next poll (no busy loop).
+        if delivered:
+            self._wake.set()
+
+    def service(self, key: str) -> bool:
+        """One delivery run of one subscription under its lease; False if another process has it."""
         if not self.store.kv_add_if_absent(LEASES, key, self.limits.lease_seconds):
-            return                                   # another process is delivering it
+            return False
         try:
             self._deliver(key, time.monotonic())
         finally:
             self.store.kv_delete(LEASES, key)
+        return True
+
+    def _warn(self, error: Exception) -> None:
+        if str(error) != self._last_error:           # once per distinct error, not five times a second
+            log.warning("subscription dispatch failed: %s", error)
+            self._last_error = str(error)
 
     def _deliver(self, key: str, started: float) -> None:
         record, state = self.store.kv_get(RECORDS, key), self.store.kv_get(STATES, key)
@@ -435,12 +500,12 @@ class Dispatcher:
         del parsed                                   # checked; each event gets a fresh parse (it mutates)
         # Stop within round_seconds (+ one delivery's timeout), well inside the lease, so that no
         # other process can take the lease while this one still sends.
-        while time.monotonic() - started < self.limits.round_seconds:
+        while not self._stopped and time.monotonic() - started < self.limits.round_seconds:
             events = self.store.events(tenant, state["seq"], self.limits.batch)
             if not events:
                 break
             for event in events:
-                if time.monotonic() - started >= self.limits.round_seconds:
+                if self._stopped or time.monotonic() - started >= self.limits.round_seconds:
                     break
                 matched = self._matches(record, event)
                 if matched:
@@ -655,9 +720,7 @@ def _run(ref: "weakref.ref[Dispatcher]") -> None:
         try:
             busy = me.run_once()
         except Exception as error:  # noqa: BLE001 - a database hiccup must not end deliveries; next round retries
-            if str(error) != me._last_error:         # once per distinct error, not five times a second
-                log.warning("subscription dispatch failed: %s", error)
-                me._last_error = str(error)
+            me._warn(error)
             busy = True
         if busy:
             idle_since = time.monotonic()

@@ -25,9 +25,11 @@ HEART_RATE = "http://loinc.org|8867-4"
 
 class Receiver:
     """A consumer's notification endpoint: records every request; answers `status` (a list is
-    used up one answer per request, then the last one repeats)."""
+    used up one answer per request, then the last one repeats). With a `gate`, an event
+    notification is recorded when it arrives and answered only when the gate is set (a slow
+    endpoint the test controls)."""
 
-    def __init__(self, status: int | list[int] = 200) -> None:
+    def __init__(self, status: int | list[int] = 200, gate: threading.Event | None = None) -> None:
         self.requests: list[dict] = []
         self.answers = list(status) if isinstance(status, list) else [status]
         self.changed = threading.Condition()
@@ -41,6 +43,8 @@ class Receiver:
                     receiver.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                                               "body": json.loads(body) if body else None, "answered": answer})
                     receiver.changed.notify_all()
+                if gate is not None and self.headers.get("X-Sandkasse-Notification-Type") == "event-notification":
+                    gate.wait(60)                         # bounded, so a failing test cannot hang the server
                 self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -81,9 +85,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @contextmanager
-def running_platform(database: str) -> Iterator[Api]:
+def running_platform(database: str, limits: dict = FAST) -> Iterator[Api]:
     app = create_app(PlatformConfig(database=database, tenants=("0301", "4601"), auth="off-dev",
-                                    extra={"SUBSCRIPTION_LIMITS": FAST}))
+                                    extra={"SUBSCRIPTION_LIMITS": limits}))
     try:
         with start_in_thread(app) as running:
             yield Api(running.url)
