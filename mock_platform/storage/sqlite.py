@@ -188,6 +188,9 @@ class SqliteStorage(SqlStorage):
             yield False
             return
         try:
+            if self._stopped.is_set():        # closed: its lock files are closed too
+                yield False
+                return
             if self._path is None:            # an in-memory database has no other process
                 yield True
                 return
@@ -219,8 +222,10 @@ class SqliteStorage(SqlStorage):
     def close(self) -> None:
         self._stopped.set()
         super().close()
-        for name in ("_flock", "_checkpoint_fd"):
-            held = getattr(self, name)
-            if held is not None and held[0] == os.getpid():
-                os.close(held[1])
-                setattr(self, name, None)
+        # A checkpoint under way (it may hold both lock files) finishes before they are closed.
+        with self._checkpoint_thread_lock:
+            for name in ("_flock", "_checkpoint_fd"):
+                held = getattr(self, name)
+                if held is not None and held[0] == os.getpid():
+                    os.close(held[1])
+                    setattr(self, name, None)
