@@ -306,9 +306,9 @@ class Visibility:
 
     def _written_for_caller(self, rtype: str, rid: str, version: int) -> bool:
         # Rare (a restricted note read by another system): ask the hendelseslager which organisation
-        # the version was written for, through the storage's own query interface.
-        written, args = _written_for("?", self.actor.organisation)
-        return self.store.count(Query(self.tenant, rtype, where=[("r.id=?", [rid]), (written, [version, *args])])) > 0
+        # the version was written for (a deleted note's versions too).
+        exists, organisation = self.store.written_for(self.tenant, rtype, rid, version)
+        return exists and organisation == self.actor.organisation
 
     def filters(self, rtype: str) -> list[tuple[str, tuple[str, list]]]:
         """(reason, SQL fragment over `resources r`) for each rule that hides data of this type."""

@@ -564,6 +564,15 @@ class SqlStorage(RequestLogMixin):
                              (tenant, rtype, rid, version)).fetchone()
         return _stored(row) if row else None
 
+    def written_for(self, tenant: str, rtype: str, rid: str, version: int) -> tuple[bool, str | None]:
+        """(whether the version exists, the organisation of the event that wrote it): for whom a
+        version was written, deleted resources' versions included."""
+        with self._conn() as conn:
+            row = self._exec(conn, "SELECT e.organisation FROM history h JOIN events e ON e.tenant=h.tenant "
+                                   "AND e.seq=h.seq WHERE h.tenant=? AND h.type=? AND h.id=? AND h.version=?",
+                             (tenant, rtype, rid, version)).fetchone()
+        return (True, row[0]) if row else (False, None)
+
     def history(self, tenant: str, rtype: str, rid: str | None, count: int, offset: int) -> tuple[int, list[Stored]]:
         where, args = "tenant=? AND type=?", [tenant, rtype]
         if rid is not None:

@@ -179,6 +179,18 @@ def test_restricted_notes_are_withheld_from_other_organisations_and_they_are_tol
     assert any(e["outcome"] == "4" and "internal-only" in e.get("outcomeDesc", "") for e in trail)
 
 
+def test_a_deleted_restricted_note_stays_visible_inside_its_organisation_only(api) -> None:
+    assert api.transaction(bundle(patient("p1"), note("intern", "p1", restricted=True))).status_code == 200
+    assert api.http.delete("DocumentReference/intern").status_code == 204
+    colleague = api.as_("kommunens-andre-epj", api.http.headers["X-Sandkasse-Dev-Org"])
+    assert colleague.get("DocumentReference/intern/_history/1").status_code == 200
+    assert [e["response"]["etag"] for e in colleague.get("DocumentReference/intern/_history").json()["entry"]] == \
+        ['W/"2"', 'W/"1"']
+    assert colleague.get("DocumentReference/intern").status_code == 410
+    other = api.as_("epj-b", ORG_B)
+    assert other.get("DocumentReference/intern/_history/1").status_code == 403
+
+
 def test_a_note_is_restricted_per_version(api) -> None:
     assert api.transaction(bundle(patient("p1"), note("n1", "p1"))).status_code == 200
     assert api.put("DocumentReference/n1", note("n1", "p1", restricted=True)).status_code == 200

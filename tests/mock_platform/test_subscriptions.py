@@ -267,6 +267,31 @@ def test_restricted_notes_are_not_notified_to_other_systems(api: Api, receiver: 
     assert [e["resource"]["id"] for n in receiver.events() for e in n["body"]["entry"][1:]] == ["shared"]
 
 
+def test_a_restricted_notes_deletion_is_notified_inside_its_organisation_only(api: Api, receiver: Receiver) -> None:
+    from tests.mock_platform.test_rules import note
+
+    assert api.transaction(bundle(patient("p1"))).status_code == 200
+    colleague = api.as_("kommunens-andre-epj", api.http.headers["X-Sandkasse-Dev-Org"])
+    outsider, outside = api.as_("epj-b", ORG_B), Receiver()
+    try:
+        sid = subscribe(colleague, receiver.url, "DocumentReference?patient=p1")
+        other = subscribe(outsider, outside.url, "DocumentReference?patient=p1")
+        wait_status(colleague, sid, "active")
+        wait_status(outsider, other, "active")
+        assert api.transaction(bundle(note("internal", "p1", restricted=True))).status_code == 200
+        receiver.wait_events(1)
+        assert api.http.delete("DocumentReference/internal").status_code == 204
+        created, deleted = receiver.wait_events(2)
+        assert [e["request"]["method"] for e in deleted["body"]["entry"][1:]] == ["DELETE"]
+        assert focus(deleted) == ["DocumentReference/internal/_history/2"]
+        # The outsider hears of neither; a shared note written after both is its first notification.
+        assert api.transaction(bundle(note("shared", "p1"))).status_code == 200
+        (first, *more) = outside.wait_events(1)
+        assert [e["resource"]["id"] for e in first["body"]["entry"][1:]] == ["shared"] and not more
+    finally:
+        outside.close()
+
+
 def delete_and_put(delete: str, resource: dict) -> dict:
     """A transaction that deletes one resource and writes another (one event, two changes)."""
     return {"resourceType": "Bundle", "type": "transaction", "entry": [
