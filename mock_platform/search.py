@@ -83,8 +83,9 @@ def _assemble(tenant: str, rtype: str, clauses: list[_IndexClause]) -> list[tupl
     patient = next((c.patient for c in ordered if c.patient is not None), None)
     scoped = next((c for c in ordered if c.exact), None) if patient is not None else None
     if scoped is not None:
-        ordered.remove(scoped)
-        ordered.insert(0, scoped)
+        # The driving rows are that patient's own: the clause naming the patient holds for every
+        # candidate, and checking it again would cost a lookup per match.
+        ordered = [scoped] + [c for c in ordered if c is not scoped and c.patient != patient]
     out = []
     for position, clause in enumerate(ordered):
         alias = clause.table[-1]

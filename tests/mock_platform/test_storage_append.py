@@ -119,9 +119,15 @@ def test_a_search_within_one_patient_follows_that_patients_matches(store) -> Non
     assert _find(store, "Observation", "subject=p1&code=8867-4&date=ge2025-03-09") == \
         sorted(f"a{i}" for i in range(0, 40, 4) if 1 + i % 28 >= 9)
     assert _find(store, "Observation", "patient=p2&code=8867-4,9279-1") == sorted(f"b{i}" for i in range(10))
-    parsed = search.parse("0301", "Observation", MultiDict([("patient", "p1"), ("code", "8867-4")]))
+    parsed = search.parse("0301", "Observation", MultiDict([("patient", "p1"), ("code", "8867-4"),
+                                                            ("subject", "Patient/p1")]))
     driver = parsed.query.where[0][0]
     assert "t.patient=?" in driver and "tokens t" in driver
+    # The clauses naming the patient are not checked again per match: the driver's rows are hers.
+    assert len(parsed.query.where) == 1
+    assert _find(store, "Observation", "patient=p1&subject=Patient/p1&code=8867-4") == \
+        sorted(f"a{i}" for i in range(0, 40, 4))
+    assert _find(store, "Observation", "patient=p1&subject=Patient/p2&code=8867-4") == []
 
 
 def test_stored_json_reads_back_exactly_whatever_the_parser(store) -> None:
