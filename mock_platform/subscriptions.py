@@ -687,13 +687,11 @@ class _PastVersions:
         with self._lock:
             store = self._storage()
             try:
-                store.append(self.TENANT, "copy", [written], self.COPIER, lambda write, before: None)
+                # Recorded at the version's own time: _lastUpdated in the criteria sees when it was written.
+                store.append(self.TENANT, "copy", [written], self.COPIER, lambda write, before: None,
+                             recorded=version.last_updated)
                 _, parsed = parse_criteria(criteria, self.TENANT)
                 query = parsed.query
-                # In the copy r.updated_epoch is when it was copied; _lastUpdated (the one criteria
-                # fragment that reads it) must see when the version was written.
-                when = repr(date_range(version.last_updated)[0])
-                query.where = [(sql.replace("r.updated_epoch", when), args) for sql, args in query.where]
                 query.where.append(("r.id=?", [resource["id"]]))
                 return store.count(query) > 0
             finally:

@@ -122,6 +122,11 @@ def now() -> tuple[str, float]:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"), moment.timestamp()
 
 
+def instant(recorded: str) -> tuple[str, float]:
+    """A recorded instant as stored (…Z) with its epoch seconds, as now() gives them."""
+    return recorded, datetime.fromisoformat(recorded.replace("Z", "+00:00")).timestamp()
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -360,24 +365,26 @@ class SqlStorage(RequestLogMixin):
 
     # -- the hendelseslager and its projections ---------------------------------------------------
 
-    def append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check) -> \
-            tuple[int | None, list[Outcome]]:
+    def append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check,
+               recorded: str | None = None) -> tuple[int | None, list[Outcome]]:
         """Apply writes atomically: one event with all of them, projections, audit; or nothing.
 
         Returns the event's sequence number (None if nothing changed, e.g. a conditional create
-        that found its resource) and one outcome per write.
+        that found its resource) and one outcome per write. `recorded` (an instant, …Z) stands
+        for now where a copy must keep the time a version was first written.
         """
         try:
-            seq, outcomes = self._append(tenant, kind, writes, actor, check)
+            seq, outcomes = self._append(tenant, kind, writes, actor, check,
+                                         instant(recorded) if recorded is not None else now())
         except _NothingChanged as nothing:
             return None, nothing.outcomes
         with self._changed:
             self._changed.notify_all()
         return seq, outcomes
 
-    def _append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check) -> \
-            tuple[int, list[Outcome]]:
-        recorded, epoch = now()
+    def _append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check,
+                moment: tuple[str, float]) -> tuple[int, list[Outcome]]:
+        recorded, epoch = moment
         with self._conn() as conn, self._write(conn):
             # Taking the tenant's sequence first serialises the tenant's writers (row lock in
             # PostgreSQL, write lock in SQLite), so checks below see a stable state.
@@ -470,7 +477,7 @@ class SqlStorage(RequestLogMixin):
             state: dict[str, dict] = {}
             numbers: dict[str, int] = {}          # each resource's row number, as _append gave it
             for seq, recorded, body in rows:
-                epoch = datetime.fromisoformat(recorded.replace("Z", "+00:00")).timestamp()
+                epoch = instant(recorded)[1]
                 for place, change in enumerate(json.loads(body)["changes"]):
                     key = f"{change['type']}/{change['id']}"
                     rno = numbers.setdefault(key, seq * RNO_PER_EVENT + place)
