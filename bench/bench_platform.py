@@ -263,10 +263,7 @@ async def _load(url: str, make, clients: int, seconds: float) -> dict:
     elapsed = time.perf_counter() - started
     figures = {"req_per_s": round(len(latencies) / elapsed, 1), **_percentiles(latencies),
                "requests": len(latencies), "errors": errors[0]}
-    for kind, values in sorted(by_kind.items()):
-        figures[f"{kind}_per_s"] = round(len(values) / elapsed, 1)
-        figures |= {f"{kind}_{k}": v for k, v in _percentiles(values).items()}
-    return figures
+    return figures | _per_kind(by_kind, elapsed)
 
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, host: str,
@@ -281,11 +278,14 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return 200 <= status < 300, reader, writer
 
 
-async def _paced(url: str, requests: list[bytes], rate: float, connections: int) -> dict:
+async def _paced(url: str, requests: list[bytes], rate: float, connections: int,
+                 kinds: list[str] | None = None) -> dict:
     """Open loop: request i is due at start + i / rate, whoever is free sends it; its latency runs
-    from when it was due (so waiting for a free connection counts, as it would for a real caller)."""
+    from when it was due (so waiting for a free connection counts, as it would for a real caller).
+    With `kinds` (one per request), each kind also gets its own rate and p50/p99."""
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     errors = [0]
     late = [0]                         # sent more than 10 ms after they were due: no connection free
     next_index = [0]
@@ -305,14 +305,25 @@ async def _paced(url: str, requests: list[bytes], rate: float, connections: int)
                     late[0] += 1
                 ok, reader, writer = await _exchange(reader, writer, requests[index], host, port)
                 latencies.append(time.perf_counter() - due)
+                if kinds is not None:
+                    by_kind.setdefault(kinds[index], []).append(latencies[-1])
                 errors[0] += not ok
         finally:
             writer.close()
 
     await asyncio.gather(*(connection(r, w) for r, w in opened))
     elapsed = time.perf_counter() - start
-    return {"offered_per_s": rate, "achieved_per_s": round(len(latencies) / elapsed, 1), **_percentiles(latencies),
-            "requests": len(latencies), "errors": errors[0], "late": late[0]}
+    figures = {"offered_per_s": rate, "achieved_per_s": round(len(latencies) / elapsed, 1),
+               **_percentiles(latencies), "requests": len(latencies), "errors": errors[0], "late": late[0]}
+    return figures | _per_kind(by_kind, elapsed)
+
+
+def _per_kind(by_kind: dict[str, list[float]], elapsed: float) -> dict:
+    figures: dict = {}
+    for kind, values in sorted(by_kind.items()):
+        figures[f"{kind}_per_s"] = round(len(values) / elapsed, 1)
+        figures |= {f"{kind}_{k}": v for k, v in _percentiles(values).items()}
+    return figures
 
 
 async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
