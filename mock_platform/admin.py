@@ -119,6 +119,7 @@ def seed_tenant(tenant: str) -> Response:
         loaded, issues = _seed_cohort(tenant, row["kommunenummer"] or "0301", actor, *spec)
     else:
         loaded, issues = seed_lines(tenant, actor, body.decode("utf-8", "replace").splitlines())
+    storage().refresh_statistics()          # a bulk load: the planner sees the data it will search
     if issues:
         return fhir_response(operation_outcome(issues), 422)
     return _json({"id": tenant, "loaded_bundles": loaded, "events": storage().last_seq(tenant)})
@@ -180,6 +181,7 @@ def rebuild_tenant(tenant: str) -> Response:
     _authorize(tenant)
     tenant_row(tenant)
     replayed = storage().rebuild_projections(tenant, _derive)
+    storage().refresh_statistics()
     return _json({"id": tenant, "events_replayed": replayed})
 
 

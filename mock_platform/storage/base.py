@@ -761,6 +761,11 @@ class SqlStorage(RequestLogMixin):
                                 (namespace, key, "{}", current + ttl_seconds))
             return cursor.rowcount == 1
 
+    def refresh_statistics(self) -> None:
+        """After a bulk load: let the query planner see the data (PostgreSQL). SQLite keeps none:
+        without statistics its planner takes the indexes these queries are written for, and
+        statistics would have to be kept fresh as the data grows."""
+
     def close(self) -> None:
         self.flush_audit()
         with self._pool_lock:

@@ -31,6 +31,12 @@ class PostgresStorage(SqlStorage):
         with conn.transaction():
             yield
 
+    def refresh_statistics(self) -> None:
+        # Until autovacuum gets to a freshly loaded table (a minute or more), the planner has no
+        # statistics and drives a patient's search by scanning every resource of the type.
+        with self._conn() as conn:
+            conn.execute("ANALYZE tenants, events, resources, history, tokens, dates, blocks, audit")
+
     def _discard_if_broken(self, conn: psycopg.Connection) -> None:
         if conn.closed or conn.broken:
             return
