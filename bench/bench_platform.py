@@ -20,6 +20,8 @@ two cores with the server, as a real client on the same host would.
 
     .venv/bin/python -m bench.run --only platform
     BENCH_SECONDS=10 BENCH_WORKERS=2 BENCH_PATIENTS=100 ... (environment overrides)
+    BENCH_DATABASE=postgres ...      # the hosted mode: a scratch PostgreSQL cluster on this machine,
+                                     # with its durable defaults (fsync, synchronous commits)
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100"))
+DATABASE = os.environ.get("BENCH_DATABASE", "sqlite")        # sqlite | postgres
 LOINC = "http://loinc.org"
 TARGETS = {"read": 1500.0, "search": 500.0, "intake": 200.0}   # requests/s, issue 5
 P99_TARGET_MS = 50.0
@@ -56,22 +59,36 @@ class LoadedPlatform:
     url: str
     patients: list[str]
     seed_bundles_per_s: float
-    database: Path
+    database: str
 
     def wal_mb(self) -> float:
-        """The size of the SQLite write-ahead log now."""
-        wal = self.database.with_name(self.database.name + "-wal")
+        """The size of the SQLite write-ahead log now (0 on PostgreSQL)."""
+        wal = Path(self.database + "-wal")
         return round(wal.stat().st_size / 1e6, 1) if wal.exists() else 0.0
 
 
 @contextmanager
+def _database(folder: str) -> Iterator[str]:
+    """A SQLite file in `folder`, or a fresh database in a scratch PostgreSQL cluster."""
+    if DATABASE != "postgres":
+        yield str(Path(folder) / "platform.sqlite3")
+        return
+    from tests.pg import start_cluster      # the tests' scratch cluster, with durable settings
+    cluster = start_cluster(durable=True)
+    try:
+        yield cluster.create_database()
+    finally:
+        cluster.stop()
+
+
+@contextmanager
 def loaded_platform(prefix: str = "sandkasse-bench-") -> Iterator[LoadedPlatform]:
-    """gunicorn workers on a SQLite file, seeded with a cohort of PATIENTS; stopped afterwards."""
+    """gunicorn workers on a SQLite file (or PostgreSQL), seeded with a cohort of PATIENTS;
+    stopped afterwards."""
     from synthetic_data import CohortSpec, write_cohort
-    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder, _database(folder) as database:
         cohort = Path(folder) / "cohort"
         write_cohort(CohortSpec(size=PATIENTS, seed=42), cohort)
-        database = Path(folder) / "platform.sqlite3"
         server, url = _start(database)
         try:
             started = time.perf_counter()
@@ -86,7 +103,7 @@ def loaded_platform(prefix: str = "sandkasse-bench-") -> Iterator[LoadedPlatform
 
 
 def run() -> dict:
-    figures: dict = {"load_avg_start": round(os.getloadavg()[0], 1)}
+    figures: dict = {"load_avg_start": round(os.getloadavg()[0], 1), "database": DATABASE}
     with loaded_platform() as platform:
         patients, base = platform.patients, "/0301/fhir"
         figures |= {"workers": WORKERS, "threads": THREADS, "clients": CONCURRENCY, "seconds_per_scenario": SECONDS,
@@ -153,9 +170,9 @@ def _generator_baseline(rate: float, seconds: float = 3.0) -> dict:
         server.wait()
 
 
-def _start(database: Path) -> tuple[subprocess.Popen, str]:
+def _start(database: str) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", "0", "--workers", str(WORKERS),
-               "--threads", str(THREADS), "--database", str(database), "--tenant", "0301",
+               "--threads", str(THREADS), "--database", database, "--tenant", "0301",
                # The load generator measures the platform's FHIR engine, so it runs without HelseID.
                "--auth", "off-dev"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

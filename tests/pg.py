@@ -71,7 +71,9 @@ class Cluster:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
+def start_cluster(durable: bool = False) -> Cluster:
+    """`durable`: PostgreSQL's own defaults for fsync and commits (benchmarks of the hosted mode);
+    tests trade them for speed, since a scratch cluster is thrown away."""
     directory = Path(tempfile.mkdtemp(prefix="sandkasse-pg-"))   # directly in /tmp: postgres can reach it
     as_user: list[str] = []
     if os.geteuid() == 0:
@@ -84,8 +86,9 @@ def start_cluster() -> Cluster:
                     "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
     for attempt in range(5):
         port = _free_port()
-        options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         started = subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options,
                                   "-l", str(directory / "log"), "-w", "-t", "30", "start"], capture_output=True)
         if started.returncode == 0:
