@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from mock_platform.intake import KEEP_SECONDS
 from mock_platform.searchparams import registry
 from mock_platform.security.scopes import policy
 
@@ -28,6 +29,14 @@ _SUBSCRIPTION = {
     "searchParam": [{"name": "_id", "type": "token"},
                     {"name": "status", "type": "token", "documentation": "requested | active | error | off"}],
 }
+
+
+_MESSAGING = ("Messages (Bundle type message, MessageHeader first with eventCoding or eventUri, source.endpoint and "
+              "focus on resources of the message) at $process-message, synchronous only (async=true is refused). Any "
+              "event is accepted; its resources are validated and stored like a transaction's, as one event of kind "
+              "message, or refused whole with every problem. The response message answers with response.code ok "
+              "and focus on the stored versions. A resend (the same MessageHeader.id from the same client) is "
+              "answered again without being stored twice, for reliableCache minutes.")
 
 
 def _service_documentation(rtype: str) -> str:
@@ -97,7 +106,17 @@ def capability_statement(base_url: str) -> dict:
             "resource": resources,
             "interaction": [{"code": "transaction"}],
             "operation": [{"name": "validate",
-                           "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
+                           "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
+                          {"name": "process-message", "documentation": "FHIR messaging at the intake (see messaging).",
+                           "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"}],
+        }],
+        # No supportedMessage: it names a MessageDefinition, and the intake takes every event alike.
+        "messaging": [{
+            "endpoint": [{"protocol": {"system": "http://terminology.hl7.org/CodeSystem/message-transport",
+                                       "code": "http"},
+                          "address": f"{base_url}/$process-message"}],
+            "reliableCache": KEEP_SECONDS // 60,
+            "documentation": _MESSAGING,
         }],
     }
 

@@ -7,6 +7,7 @@ shared data is read-only for all but its source system.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import urlencode
@@ -107,15 +108,32 @@ def transaction(tenant: str) -> Response:
     """The intake (meldingsmottak): a transaction Bundle is stored whole, as one event, or not at all."""
     actor, context = caller(tenant, "Bundle", "write")
     entries = intake.bundle_entries(_body())
-    check_scope = getattr(security, "check_scope", None)   # each entry needs its own service's scope
-    if check_scope is not None:
-        for rtype in sorted({e.rtype for e in entries}):
-            check_scope(context, rtype, "write")
-    outcomes = _commit(tenant, actor, "transaction", entries)
+    _check_scopes(context, entries)
+    _, outcomes = _commit(tenant, actor, "transaction", entries)
     return fhir_response({
         "resourceType": "Bundle", "type": "transaction-response",
         "entry": [_response_entry(tenant, o) for o in outcomes],
     })
+
+
+@bp.post("/$process-message")
+def process_message(tenant: str) -> Response:
+    """The intake of a FHIR message (R4 $process-message, synchronous): its resources take the
+    transaction's path and become one event of kind message, and the answer is a response message.
+    A resend (the same MessageHeader.id from the same client) is answered again, not stored twice."""
+    actor, context = caller(tenant, "Bundle", "write")
+    message = intake.message_of(_message_content())
+    _check_scopes(context, message.entries)
+    store = storage()
+    record = intake.processed_before(store, tenant, actor.client_id, message)
+    if record is None:
+        try:
+            seq, outcomes = _commit(tenant, actor, "message", message.entries, message.issues)
+        except BaseException:
+            intake.release(store, tenant, actor.client_id, message)
+            raise
+        record = intake.remember(store, tenant, actor.client_id, message, seq, outcomes)
+    return fhir_response(_response_message(tenant, message, record))
 
 
 @bp.post("/<rtype>")
@@ -157,23 +175,34 @@ def delete(tenant: str, rtype: str, rid: str) -> Response:
     _check_type(rtype, writing=True)
     actor, _ = caller(tenant, rtype, "write")
     entry = intake.Entry(rtype, "DELETE", rtype, rid, None, if_match=request.headers.get("If-Match"))
-    (outcome,) = _commit(tenant, actor, "delete", [entry])
+    _, (outcome,) = _commit(tenant, actor, "delete", [entry])
     headers = {"ETag": f'W/"{outcome.stored.version}"'} if outcome.stored.version else {}
     return Response(status=204, headers=headers)
 
 
 def _write_one(tenant: str, actor: Actor, kind: str, entry: intake.Entry) -> Response:
     """Commit one create or update and answer with the stored resource as this caller may see it."""
-    (outcome,) = _commit(tenant, actor, kind, [entry])
+    _, (outcome,) = _commit(tenant, actor, kind, [entry])
     status = 201 if outcome.status.startswith("201") else 200
     if entry.if_none_exist and status == 200:      # the match of a conditional create is a read of it
         _guard(tenant, actor, "read", outcome.stored)
     return fhir_response(rules.present(outcome.stored, actor), status, _headers(outcome.stored, tenant))
 
 
-def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry]) -> list[Outcome]:
+def _check_scopes(context: security.AccessContext, entries: list[intake.Entry]) -> None:
+    """A Bundle's entries each need the write scope of their own information service."""
+    check_scope = getattr(security, "check_scope", None)
+    if check_scope is not None:
+        for rtype in sorted({e.rtype for e in entries}):
+            check_scope(context, rtype, "write")
+
+
+def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry],
+            found: Sequence[Issue] = ()) -> tuple[int | None, list[Outcome]]:
+    """Check and store the entries as one event of this kind (refused with `found` problems too).
+    Returns the event's sequence number (None if nothing changed) and one outcome per entry."""
     store = storage()
-    writes = intake.prepare(store, tenant, entries)
+    writes = intake.prepare(store, tenant, entries, found)
     try:
         seq, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor))
     except FhirError as error:
@@ -182,7 +211,7 @@ def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry]) -
         raise
     if seq is not None:
         subscriptions.wake()      # notify at once instead of at the dispatcher's next poll
-    return outcomes
+    return seq, outcomes
 
 
 def _response_entry(tenant: str, outcome: Outcome) -> dict:
@@ -192,6 +221,73 @@ def _response_entry(tenant: str, outcome: Outcome) -> dict:
     if stored.version:
         response["etag"] = f'W/"{stored.version}"'
     return {"fullUrl": f"{_base(tenant)}/{stored.reference}", "response": response}
+
+
+def _message_content() -> object:
+    """The message of a $process-message request: the Bundle itself as the body (as R4 messaging
+    sends it), or Parameters with `content`. Only synchronous messaging is offered: async=true and
+    response-url are refused, since the response message is the answer to this request."""
+    body = _body()
+    options = {name: value for name, value in request.args.items() if name in ("async", "response-url")}
+    if isinstance(body, dict) and body.get("resourceType") == "Parameters":
+        body, given = _message_parameters(body)
+        options.update(given)
+    flag = options.get("async", "false")
+    if flag not in ("true", "false"):
+        raise FhirError(400, Issue("error", "value", f"async is {flag!r}, not true or false.", "async",
+                                   rule="sk-platform-message", fix="Leave async out, or send async=false."))
+    if flag == "true" or "response-url" in options:
+        raise FhirError(400, Issue("error", "not-supported", "Asynchronous messaging (async=true, response-url) "
+                                   "is not supported.", "async" if flag == "true" else "response-url",
+                                   rule="sk-platform-message",
+                                   fix="Leave async and response-url out: the platform processes the message at once "
+                                       "and answers this request with the response message."))
+    return body
+
+
+def _message_parameters(body: dict) -> tuple[object, dict[str, str]]:
+    """$process-message's Parameters: the message (`content`) and the options as query text."""
+    parameters = body.get("parameter")
+    given = {p["name"]: p for p in parameters if isinstance(p, dict) and isinstance(p.get("name"), str)} \
+        if isinstance(parameters, list) else {}
+    if not isinstance(given.get("content", {}).get("resource"), dict):
+        raise FhirError(400, Issue("error", "required", "The Parameters have no 'content' parameter with the message.",
+                                   "Parameters.parameter", rule="sk-platform-message",
+                                   fix='Add {"name": "content", "resource": <the message Bundle>}, or POST the '
+                                       "message Bundle itself."))
+    options = {}
+    if "async" in given:
+        options["async"] = str(given["async"].get("valueBoolean")).lower()    # True -> "true"
+    if "response-url" in given:
+        options["response-url"] = str(given["response-url"].get("valueUrl"))
+    return given["content"]["resource"], options
+
+
+def _response_message(tenant: str, message: intake.Message, record: dict) -> dict:
+    """The R4 response message: a MessageHeader that answers the request's (response.identifier,
+    code ok, the same event, source and destination swapped, focus on the stored versions) and an
+    OperationOutcome (response.details) that says what became of each entry of the request.
+    Built from the record alone, so that a resend is answered as the first copy was."""
+    header = message.header or {}
+    sender = header["source"]
+    addressed = next((d for d in header.get("destination") or [] if isinstance(d, dict)), {})
+    reply = {
+        "resourceType": "MessageHeader", "id": record["response"],
+        **{key: header[key] for key in ("eventCoding", "eventUri") if key in header},
+        "destination": [{key: sender[key] for key in ("name", "endpoint") if key in sender}],
+        "source": {"name": addressed.get("name") or "sandkasse mock platform", "software": "sandkasse mock platform",
+                   "version": current_app.config["VERSION"],
+                   "endpoint": addressed.get("endpoint") or f"{_base(tenant)}/$process-message"},
+        "response": {"identifier": record["header"], "code": "ok",
+                     "details": {"reference": f"urn:uuid:{record['details']}"}},
+        "focus": [{"reference": s["reference"]} for s in record["stored"]],
+    }
+    details = operation_outcome([Issue("information", "informational", f"Stored as {s['reference']} ({s['status']}).",
+                                       s["entry"]) for s in record["stored"]])["issue"]
+    return {"resourceType": "Bundle", "id": record["response"], "type": "message", "timestamp": record["recorded"],
+            "entry": [{"fullUrl": f"urn:uuid:{record['response']}", "resource": reply},
+                      {"fullUrl": f"urn:uuid:{record['details']}",
+                       "resource": {"resourceType": "OperationOutcome", "id": record["details"], "issue": details}}]}
 
 
 # Reads ----------------------------------------------------------------------------------------

@@ -1,16 +1,25 @@
 """The intake (meldingsmottak): what a source system sends becomes a list of checked writes.
 
-A transaction Bundle and a single create/update/delete take the same path: every entry is
-validated with the platform's validator and the platform rules, ALL problems are collected, and
-if there is any error the whole write is refused (nothing is stored). Otherwise the writes are
-appended to the event store as one event (storage.append), where the checks that depend on the
-current state (source-system ownership, If-Match, patient of an existing resource) run inside the
-same transaction.
+A transaction Bundle, a message (Bundle type message, at $process-message) and a single
+create/update/delete take the same path: every entry is validated with the platform's validator
+and the platform rules, ALL problems are collected, and if there is any error the whole write is
+refused (nothing is stored). Otherwise the writes are appended to the event store as one event
+(storage.append), where the checks that depend on the current state (source-system ownership,
+If-Match, patient of an existing resource) run inside the same transaction.
+
+A message is recognised when it is sent again (FHIR messaging's reliable delivery): what became of
+it is kept in the storage's key-value state, shared by every platform process, so a resend is
+answered again instead of being stored twice.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import re
+import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -20,7 +29,7 @@ from conformance.validator import Issue, Validator, is_error
 from mock_platform import rules, search
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import PLATFORM_WRITTEN, index, registry
-from mock_platform.storage import SqlStorage, Write
+from mock_platform.storage import Outcome, SqlStorage, Write
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
@@ -37,30 +46,64 @@ class Entry:
     full_url: str | None = None
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """A kind of Bundle the intake takes, and where it goes."""
+    url: str            # where it is POSTed
+    type_fix: str       # the fix for a Bundle of another type (not the other kind the intake takes)
+    empty_fix: str
+
+
+_KINDS = {
+    "transaction": _Kind("[base]", 'Send "type": "transaction": the intake stores a Bundle whole or not at all.',
+                         "Add one entry per resource to create or update."),
+    "message": _Kind("[base]/$process-message", 'Send "type": "message" with a MessageHeader as the first entry.',
+                     "Start with the MessageHeader, then one entry (with fullUrl) per resource."),
+}
+
+
 def bundle_entries(bundle: object) -> list[Entry]:
     """The entries of a transaction Bundle; structural problems of any entry refuse the Bundle."""
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise FhirError(400, Issue("error", "structure", "The body is not a FHIR Bundle.", "Bundle",
-                                   rule="sk-platform-intake",
-                                   fix='POST a Bundle with "type": "transaction" as application/fhir+json.'))
-    if bundle.get("type") != "transaction":
-        raise FhirError(400, Issue("error", "not-supported", f"Bundle.type {bundle.get('type')!r} is not accepted "
-                                   "at the intake.", "Bundle.type", rule="sk-platform-intake",
-                                   fix='Send "type": "transaction": the intake stores a Bundle whole or not at all.'))
-    raw = bundle.get("entry") or []
-    if not isinstance(raw, list) or not raw:
-        raise FhirError(400, Issue("error", "required", "The transaction Bundle has no entries.", "Bundle.entry",
-                                   rule="sk-platform-intake", fix="Add one entry per resource to create or update."))
-    entries, issues = [], []
-    for i, item in enumerate(raw):
-        where = f"Bundle.entry[{i}]"
-        try:
-            entries.append(_entry(item, where))
-        except FhirError as error:
-            issues += error.issues
+    entries, issues = _parsed(_entries_of(bundle, "transaction"), _entry)
     if issues:
         raise FhirError(422, issues)
     return entries
+
+
+def _entries_of(bundle: object, kind: str) -> list:
+    """The entry list of a Bundle of this kind; any other body is refused whole (400)."""
+    expected = _KINDS[kind]
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise FhirError(400, Issue("error", "structure", "The body is not a FHIR Bundle.", "Bundle",
+                                   rule="sk-platform-intake",
+                                   fix=f'POST a Bundle with "type": "{kind}" as application/fhir+json.'))
+    sent = bundle.get("type")
+    if sent != kind:
+        if sent in _KINDS:      # the other kind the intake takes, sent to the wrong address
+            raise FhirError(400, Issue("error", "not-supported", f"A {sent} Bundle is not accepted at {expected.url}.",
+                                       "Bundle.type", rule="sk-platform-intake",
+                                       fix=f"POST the {sent} to {_KINDS[sent].url}; {expected.url} takes a {kind}."))
+        raise FhirError(400, Issue("error", "not-supported", f"Bundle.type {sent!r} is not accepted at the intake.",
+                                   "Bundle.type", rule="sk-platform-intake", fix=expected.type_fix))
+    raw = bundle.get("entry") or []
+    if not isinstance(raw, list) or not raw:
+        raise FhirError(400, Issue("error", "required", f"The {kind} Bundle has no entries.", "Bundle.entry",
+                                   rule="sk-platform-intake", fix=expected.empty_fix))
+    return raw
+
+
+def _parsed(raw: list, parse: Callable[[object, str], Entry], skip: frozenset[int] = frozenset()) \
+        -> tuple[list[Entry], list[Issue]]:
+    """Each entry parsed, with the problems of every entry (not just the first one's)."""
+    entries, issues = [], []
+    for i, item in enumerate(raw):
+        if i in skip:
+            continue
+        try:
+            entries.append(parse(item, f"Bundle.entry[{i}]"))
+        except FhirError as error:
+            issues += error.issues
+    return entries, issues
 
 
 def _entry(item: object, where: str) -> Entry:
@@ -109,9 +152,242 @@ def _invalid(where: str, message: str, fix: str) -> FhirError:
     return FhirError(422, Issue("error", "invalid", message, where, rule="sk-platform-intake", fix=fix))
 
 
-def prepare(storage: SqlStorage, tenant: str, entries: list[Entry]) -> list[Write]:
-    """Validate entries and apply the stateless platform rules; raise with every problem found."""
-    issues: list[Issue] = []
+# Messages ----------------------------------------------------------------------------------------
+
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_HEADER = "Bundle.entry[0].resource"          # where a message's MessageHeader is
+
+
+@dataclass
+class Message:
+    """A FHIR message (R4 messaging): its MessageHeader and the resources it carries."""
+    bundle_id: str | None
+    header: dict | None                      # None when entry 0 is not a MessageHeader
+    entries: list[Entry]                     # the resources, stored as a transaction's are
+    issues: list[Issue]                      # what is wrong with the message itself; prepare() adds these
+    digest: str                              # of Bundle.id and the entries: a resend is the same message
+
+    @property
+    def header_id(self) -> str | None:
+        """MessageHeader.id, by which a resend is recognised (None if missing or not a FHIR id)."""
+        rid = (self.header or {}).get("id")
+        return rid if isinstance(rid, str) and _FHIR_ID.fullmatch(rid) else None
+
+    @property
+    def event(self) -> str | None:
+        """The event: eventUri, or eventCoding as system|code."""
+        header = self.header or {}
+        coding = header.get("eventCoding")
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+            return f"{coding.get('system') or ''}|{coding['code']}"
+        uri = header.get("eventUri")
+        return uri if isinstance(uri, str) else None
+
+
+def message_of(bundle: object) -> Message:
+    """A message Bundle read: a body that is not one is refused at once (400); every problem of
+    its header and entries is collected in Message.issues, to be reported with those the
+    validator finds in its resources (one refusal that lists them all)."""
+    raw = _entries_of(bundle, "message")
+    headers = frozenset(i for i, item in enumerate(raw) if _resource_type(item) == "MessageHeader")
+    header = raw[0]["resource"] if 0 in headers else None
+    issues = _header_place_issues(sorted(headers))
+    if header is not None:
+        issues += _header_issues(header)
+    entries, problems = _parsed(raw, _message_entry, skip=headers)
+    issues += problems
+    if not entries and not problems:
+        issues.append(Issue("error", "required", "The message carries no resources.", "Bundle.entry",
+                            rule="sk-platform-message",
+                            fix="Add the resources the event is about, one entry (with fullUrl) each, after the "
+                                "MessageHeader."))
+    if header is not None:
+        issues += _focus_issues(header, [item for i, item in enumerate(raw) if i not in headers])
+    bundle_id = bundle.get("id")
+    if bundle_id is not None and not (isinstance(bundle_id, str) and _FHIR_ID.fullmatch(bundle_id)):
+        issues.append(Issue("error", "value", f"Bundle.id {bundle_id!r} is not a FHIR id.", "Bundle.id",
+                            rule="sk-platform-message", fix="Use a UUID (or leave Bundle.id out)."))
+        bundle_id = None
+    return Message(bundle_id, header, entries, issues, _digest(bundle))
+
+
+def _resource_type(item: object) -> object:
+    resource = item.get("resource") if isinstance(item, dict) else None
+    return resource.get("resourceType") if isinstance(resource, dict) else None
+
+
+def _header_place_issues(places: list[int]) -> list[Issue]:
+    """A message starts with its one MessageHeader (R4 bdl-12)."""
+    fix = "Put exactly one MessageHeader in the message, as its first entry (Bundle.entry[0])."
+    if not places:
+        return [Issue("error", "required", "The message has no MessageHeader.", _HEADER,
+                      rule="sk-platform-message", fix=fix)]
+    issues = []
+    if places[0] != 0:
+        issues.append(Issue("error", "structure", f"The MessageHeader is entry {places[0]}, not the first entry.",
+                            _HEADER, rule="sk-platform-message", fix=fix))
+    issues += [Issue("error", "structure", "A message has one MessageHeader; this is another.",
+                     f"Bundle.entry[{i}].resource", rule="sk-platform-message", fix=fix) for i in places[1:]]
+    return issues
+
+
+def _header_issues(header: dict) -> list[Issue]:
+    """The validator's errors in the MessageHeader (event[x], source.endpoint, ...) and what the
+    intake needs of it: an id to recognise a resend by, and an event that names its code."""
+    issues = _errors(Validator.default(), header, "MessageHeader", _HEADER)
+    if header.get("id") is None:
+        issues.append(Issue("error", "required", "The MessageHeader has no id.", f"{_HEADER}.id",
+                            rule="sk-platform-message",
+                            fix="Give each message a unique MessageHeader.id (a UUID), and keep it when you resend "
+                                "the message: that is how the platform recognises a resend."))
+    coding = header.get("eventCoding")
+    if isinstance(coding, dict) and not isinstance(coding.get("code"), str):
+        issues.append(Issue("error", "required", "MessageHeader.eventCoding has no code.",
+                            f"{_HEADER}.eventCoding", rule="sk-platform-message",
+                            fix="Name the event with eventCoding.system and .code (or with eventUri)."))
+    return issues
+
+
+def _message_entry(item: object, where: str) -> Entry:
+    """A message's resource: stored by id as a PUT, or, without an id, as a POST with an id the
+    platform assigns. Message entries have no request (R4 bdl-3) and need a fullUrl."""
+    if not isinstance(item, dict):
+        raise _invalid(where, "The entry is not a JSON object.", "Each entry needs fullUrl and resource.")
+    if item.get("request") is not None:
+        raise _invalid(f"{where}.request", "An entry of a message has no request.",
+                       "Leave request out: a resource with an id is stored by that id, one without gets an id "
+                       "from the platform. Send a transaction to [base] for other interactions.")
+    if not (isinstance(item.get("fullUrl"), str) and item["fullUrl"]):
+        raise _invalid(f"{where}.fullUrl", "The entry has no fullUrl.",
+                       "Give every entry a fullUrl: urn:uuid:<uuid>, or the resource's [base]/Type/id.")
+    resource = item.get("resource")
+    if not isinstance(resource, dict):
+        raise _invalid(f"{where}.resource", "The entry has no resource.",
+                       "Every entry after the MessageHeader carries a resource to store.")
+    rid = resource.get("id")
+    if rid is not None and not (isinstance(rid, str) and rid):
+        raise _invalid(f"{where}.resource.id", f"The resource id {rid!r} is not a FHIR id.",
+                       "Give the resource a FHIR id, or leave id out to let the platform assign one.")
+    return _entry(dict(item, request={"method": "PUT" if rid else "POST"}), where)
+
+
+def _focus_issues(header: dict, items: list) -> list[Issue]:
+    """Each MessageHeader.focus must be a resource of the message (by fullUrl, or Type/id)."""
+    focus = header.get("focus")
+    if not isinstance(focus, list):
+        return []         # absent; another shape is the validator's to report
+    known: set[str] = set()
+    for item in items:
+        if isinstance(item, dict):
+            if isinstance(item.get("fullUrl"), str):
+                known.add(item["fullUrl"])
+            resource = item.get("resource")
+            if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+                known.add(f"{resource.get('resourceType')}/{resource['id']}")
+    fix = "Reference a resource of the message by its entry's fullUrl (or Type/id), or add the resource."
+    issues = []
+    for i, reference in enumerate(focus):
+        target = reference.get("reference") if isinstance(reference, dict) else None
+        if not isinstance(target, str) or target not in known:
+            shown = repr(target) if isinstance(target, str) else "without a reference"
+            issues.append(Issue("error", "not-found", f"MessageHeader.focus {shown} is not a resource of the message.",
+                                f"{_HEADER}.focus[{i}]", rule="sk-platform-message", fix=fix))
+    return issues
+
+
+def _digest(bundle: dict) -> str:
+    """What a resend must repeat: Bundle.id and the entries (not Bundle.timestamp or meta)."""
+    text = json.dumps([bundle.get("id"), bundle.get("entry")], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Resent messages ---------------------------------------------------------------------------------
+#
+# What became of a message is kept per tenant in the storage's key-value state (every platform
+# process sees it), under its MessageHeader.id and the client that sent it. A message's key is
+# claimed (kv_add_if_absent) before it is processed, so of two copies sent at once one is
+# processed and the other waits for its record.
+
+MESSAGES_NAMESPACE = "platform.messages.{tenant}"
+KEEP_SECONDS = 7 * 24 * 3600     # how long a resend is recognised (CapabilityStatement.messaging.reliableCache)
+CLAIM_SECONDS = 120.0            # a process that dies while processing a message blocks its resends this long
+WAIT_SECONDS = 30.0              # how long a copy waits for the one being processed
+_POLL_SECONDS = 0.02
+
+
+def processed_before(storage: SqlStorage, tenant: str, client: str, message: Message) -> dict | None:
+    """The record of this message if it was processed before (a resend). None if it was not: the
+    caller then holds the message's claim and must remember() or release() it."""
+    key = _message_key(client, message)
+    if key is None:
+        return None                      # no id to recognise it by: its issues refuse it
+    namespace = MESSAGES_NAMESPACE.format(tenant=tenant)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        record = storage.kv_get(namespace, key)
+        if record is None and storage.kv_add_if_absent(namespace, key, CLAIM_SECONDS):
+            return None
+        if record and _still_stored(storage, tenant, record):
+            if record["digest"] != message.digest:
+                raise FhirError(409, Issue(
+                    "error", "conflict", f"MessageHeader.id {message.header_id} was used before by another message "
+                    f"of this client (event {record['seq']}); a resend must repeat the message unchanged.",
+                    f"{_HEADER}.id", rule="sk-platform-message-resend",
+                    fix="Give every new message a new MessageHeader.id (a UUID); resend a message exactly as sent."))
+            return record
+        if record:                       # its event is gone (the tenant was reset): process it anew
+            storage.kv_delete(namespace, key)
+            continue
+        if time.monotonic() > deadline:
+            raise FhirError(409, Issue("error", "conflict", f"Message {message.header_id} is still being processed.",
+                                       f"{_HEADER}.id", rule="sk-platform-message-resend",
+                                       fix="Resend it later: it is then answered with the outcome of the first copy."),
+                            headers={"Retry-After": "5"})
+        time.sleep(_POLL_SECONDS)        # another copy holds the claim: wait for its record
+
+
+def remember(storage: SqlStorage, tenant: str, client: str, message: Message, seq: int | None,
+             outcomes: list[Outcome]) -> dict:
+    """Record what became of a processed message (its event and each entry's stored version),
+    which answers it and its resends, and release its claim."""
+    record = {"bundle": message.bundle_id, "header": message.header_id, "event": message.event,
+              "digest": message.digest, "seq": seq, "recorded": outcomes[0].stored.last_updated,
+              "response": str(uuid.uuid4()), "details": str(uuid.uuid4()),
+              "stored": [{"entry": entry.location, "status": outcome.status,
+                          "reference": f"{outcome.stored.reference}/_history/{outcome.stored.version}"}
+                         for entry, outcome in zip(message.entries, outcomes)]}
+    key = _message_key(client, message)
+    if key is not None:
+        storage.kv_put(MESSAGES_NAMESPACE.format(tenant=tenant), key, record, ttl_seconds=KEEP_SECONDS)
+    return record
+
+
+def release(storage: SqlStorage, tenant: str, client: str, message: Message) -> None:
+    """Give up the claim of a message that was refused: nothing of it is stored, so a corrected
+    message may use the same id."""
+    key = _message_key(client, message)
+    if key is not None:
+        storage.kv_delete(MESSAGES_NAMESPACE.format(tenant=tenant), key)
+
+
+def _message_key(client: str, message: Message) -> str | None:
+    # A FHIR id has no "@", so the key names one (id, client) pair whatever the client id holds.
+    return f"{message.header_id}@{client}" if message.header_id else None
+
+
+def _still_stored(storage: SqlStorage, tenant: str, record: dict) -> bool:
+    """Whether the record's first version is still the one it wrote (a tenant reset deletes data
+    but not the key-value state)."""
+    rtype, rid, _, version = record["stored"][0]["reference"].split("/")
+    stored = storage.vread(tenant, rtype, rid, int(version))
+    return stored is not None and stored.last_updated == record["recorded"]
+
+
+def prepare(storage: SqlStorage, tenant: str, entries: list[Entry],
+            found: Sequence[Issue] = ()) -> list[Write]:
+    """Validate entries and apply the stateless platform rules; raise with every problem found,
+    those already `found` in the request included."""
+    issues: list[Issue] = list(found)
     targets = _targets(entries)
     validator = Validator.default()
     writes: list[Write] = []
@@ -125,9 +401,7 @@ def prepare(storage: SqlStorage, tenant: str, entries: list[Entry]) -> list[Writ
                                 if_match=_etag(entry, issues)))
             continue
         resource = _rewrite_references(dict(entry.resource, id=entry.rid), targets)
-        for issue in validator.validate(resource):
-            if is_error(issue):
-                issues.append(dataclasses.replace(issue, expression=_located(issue.expression, entry)))
+        issues += _errors(validator, resource, entry.rtype, entry.location)
         issues += rules.real_data_issues(resource, entry.location)
         in_request[f"{entry.rtype}/{entry.rid}"] = resource
         writes.append(Write(entry.method, entry.rtype, entry.rid, resource, index(resource), location=entry.location,
@@ -167,13 +441,19 @@ def _exists(storage: SqlStorage, tenant: str, reference: str) -> bool:
     return stored is not None and not stored.deleted
 
 
-def _located(expression: str | None, entry: Entry) -> str:
+def _errors(validator: Validator, resource: dict, rtype: str, location: str) -> list[Issue]:
+    """The validator's errors in one resource of the request, located inside the request."""
+    return [dataclasses.replace(issue, expression=_located(issue.expression, rtype, location))
+            for issue in validator.validate(resource) if is_error(issue)]
+
+
+def _located(expression: str | None, rtype: str, location: str) -> str:
     """The validator's expression (Type.path) placed inside the request (Bundle.entry[i].resource.path)."""
     if not expression:
-        return entry.location
-    if expression.startswith(entry.rtype):
-        return entry.location + expression[len(entry.rtype):]
-    return f"{entry.location}.{expression}"
+        return location
+    if expression.startswith(rtype):
+        return location + expression[len(rtype):]
+    return f"{location}.{expression}"
 
 
 def _targets(entries: list[Entry]) -> dict[str, str]:

@@ -157,7 +157,7 @@ def _operation(app: Flask, rule, method: str, rtype: str | None, data: dict) -> 
 
 
 def _fixed_type(rule) -> str | None:
-    return "Bundle" if rule.endpoint == "fhir.transaction" else None
+    return "Bundle" if rule.endpoint in ("fhir.transaction", "fhir.process_message") else None
 
 
 def _parameters(rule, rtype: str | None, spec: dict) -> list[dict]:
