@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from mock_platform.intake import KEEP_SECONDS
+from mock_platform.intake import RESEND_WINDOW_MINUTES
 from mock_platform.searchparams import registry
 from mock_platform.security.scopes import policy
 
@@ -36,7 +36,8 @@ _MESSAGING = ("Messages (Bundle type message, MessageHeader first with eventCodi
               "event is accepted; its resources are validated and stored like a transaction's, as one event of kind "
               "message, or refused whole with every problem. The response message answers with response.code ok "
               "and focus on the stored versions. A resend (the same MessageHeader.id from the same client) is "
-              "answered again without being stored twice, for reliableCache minutes.")
+              "answered again without being stored twice, for at least reliableCache minutes (for as long as the "
+              "message's event is kept).")
 
 
 def _service_documentation(rtype: str) -> str:
@@ -115,7 +116,7 @@ def capability_statement(base_url: str) -> dict:
             "endpoint": [{"protocol": {"system": "http://terminology.hl7.org/CodeSystem/message-transport",
                                        "code": "http"},
                           "address": f"{base_url}/$process-message"}],
-            "reliableCache": KEEP_SECONDS // 60,
+            "reliableCache": RESEND_WINDOW_MINUTES,
             "documentation": _MESSAGING,
         }],
     }

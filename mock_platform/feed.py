@@ -50,7 +50,8 @@ def events(tenant: str) -> Response:
             patients.add(change["patient"])
             changes.append({k: change[k] for k in ("method", "type", "id", "version", "patient")}
                            | {"reference": f"{change['type']}/{change['id']}/_history/{change['version']}"})
-        out.append({k: event[k] for k in ("seq", "recorded", "kind", "source", "organisation")} | {"changes": changes})
+        out.append({k: event[k] for k in ("seq", "recorded", "kind", "source", "organisation")} | {"changes": changes}
+                   | _message_of(event))
     last = out[-1]["seq"] if out else since
     body = {"tenant": tenant, "since": since, "last_seq": last, "head": store.last_seq(tenant), "events": out,
             "next": f"{request.base_url}?{urlencode({'since': last, 'wait': int(wait) or 30, '_count': count})}"}
@@ -81,3 +82,12 @@ def _float(name: str, default: float) -> float:
         raise FhirError(400, Issue("error", "invalid", f"{name} must be a number of seconds, not {value!r}.", name,
                                    rule="sk-platform-feed", fix=f"Use e.g. {name}=30 (at most {MAX_WAIT:.0f} s is used)."))
     return result
+
+
+def _message_of(event: dict) -> dict:
+    """The FHIR message an event stored, as its sender named it (MessageHeader.id, Bundle.id, the
+    event code); the key and digest are the platform's own."""
+    message = event.get("message")
+    if message is None:
+        return {}
+    return {"message": {k: message[k] for k in ("id", "bundle", "event")}}

@@ -19,7 +19,7 @@ from mock_platform import audit, intake, rules, search, security, subscriptions
 from mock_platform.capability import capability_statement
 from mock_platform.errors import FhirError, fhir_response
 from mock_platform.searchparams import PLATFORM_WRITTEN, reference_of, registry, values_at
-from mock_platform.storage import Actor, AuditRow, Outcome, Query, Stored
+from mock_platform.storage import Actor, AuditRow, MessageProcessed, Outcome, Query, Stored
 from mock_platform.tenancy import caller, page_limit, storage, tenant_row
 
 bp = Blueprint("fhir", __name__, url_prefix="/<tenant>/fhir")
@@ -125,15 +125,15 @@ def process_message(tenant: str) -> Response:
     message = intake.message_of(_message_content())
     _check_scopes(context, message.entries)
     store = storage()
-    record = intake.processed_before(store, tenant, actor.client_id, message)
-    if record is None:
+    event = intake.processed_before(store, tenant, actor.client_id, message)
+    if event is None:
         try:
-            seq, outcomes = _commit(tenant, actor, "message", message.entries, message.issues)
-        except BaseException:
-            intake.release(store, tenant, actor.client_id, message)
-            raise
-        record = intake.remember(store, tenant, actor.client_id, message, seq, outcomes)
-    return fhir_response(_response_message(tenant, message, record))
+            _commit(tenant, actor, "message", message.entries, message.issues,
+                    intake.message_mark(actor.client_id, message))
+        except MessageProcessed:
+            pass                                # a copy sent at the same time was stored first
+        event = intake.processed_before(store, tenant, actor.client_id, message)
+    return fhir_response(_response_message(tenant, message, event))
 
 
 @bp.post("/<rtype>")
@@ -198,13 +198,14 @@ def _check_scopes(context: security.AccessContext, entries: list[intake.Entry]) 
 
 
 def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry],
-            found: Sequence[Issue] = ()) -> tuple[int | None, list[Outcome]]:
-    """Check and store the entries as one event of this kind (refused with `found` problems too).
-    Returns the event's sequence number (None if nothing changed) and one outcome per entry."""
+            found: Sequence[Issue] = (), message: dict | None = None) -> tuple[int | None, list[Outcome]]:
+    """Check and store the entries as one event of this kind (refused with `found` problems too;
+    `message`: what the event records of the FHIR message it stores). Returns the event's sequence
+    number (None if nothing changed) and one outcome per entry."""
     store = storage()
     writes = intake.prepare(store, tenant, entries, found)
     try:
-        seq, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor))
+        seq, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor), message=message)
     except FhirError as error:
         if error.status == 403:  # a refused write to another system's data is itself an audited event
             store.audit(tenant, actor, [AuditRow(kind, None, None, None, "4", error.issues[0].message)])
@@ -263,31 +264,38 @@ def _message_parameters(body: dict) -> tuple[object, dict[str, str]]:
     return given["content"]["resource"], options
 
 
-def _response_message(tenant: str, message: intake.Message, record: dict) -> dict:
+def _response_message(tenant: str, message: intake.Message, event: dict) -> dict:
     """The R4 response message: a MessageHeader that answers the request's (response.identifier,
     code ok, the same event, source and destination swapped, focus on the stored versions) and an
     OperationOutcome (response.details) that says what became of each entry of the request.
-    Built from the record alone, so that a resend is answered as the first copy was."""
+    Built from the message's event alone (its ids too), so that a resend is answered as the first
+    copy was."""
     header = message.header or {}
     sender = header["source"]
     addressed = next((d for d in header.get("destination") or [] if isinstance(d, dict)), {})
+    response, details = (str(uuid.uuid5(uuid.NAMESPACE_URL, f"{_base(tenant)}/events/{event['seq']}#{part}"))
+                         for part in ("response", "details"))
+    # One change per entry, in the entries' order (a message's entries are all writes).
+    stored = [(entry.location, f"{c['type']}/{c['id']}/_history/{c['version']}",
+               "201 Created" if c["version"] == 1 else "200 OK")
+              for entry, c in zip(message.entries, event["changes"])]
     reply = {
-        "resourceType": "MessageHeader", "id": record["response"],
+        "resourceType": "MessageHeader", "id": response,
         **{key: header[key] for key in ("eventCoding", "eventUri") if key in header},
         "destination": [{key: sender[key] for key in ("name", "endpoint") if key in sender}],
         "source": {"name": addressed.get("name") or "sandkasse mock platform", "software": "sandkasse mock platform",
                    "version": current_app.config["VERSION"],
                    "endpoint": addressed.get("endpoint") or f"{_base(tenant)}/$process-message"},
-        "response": {"identifier": record["header"], "code": "ok",
-                     "details": {"reference": f"urn:uuid:{record['details']}"}},
-        "focus": [{"reference": s["reference"]} for s in record["stored"]],
+        "response": {"identifier": event["message"]["id"], "code": "ok",
+                     "details": {"reference": f"urn:uuid:{details}"}},
+        "focus": [{"reference": reference} for _, reference, _ in stored],
     }
-    details = operation_outcome([Issue("information", "informational", f"Stored as {s['reference']} ({s['status']}).",
-                                       s["entry"]) for s in record["stored"]])["issue"]
-    return {"resourceType": "Bundle", "id": record["response"], "type": "message", "timestamp": record["recorded"],
-            "entry": [{"fullUrl": f"urn:uuid:{record['response']}", "resource": reply},
-                      {"fullUrl": f"urn:uuid:{record['details']}",
-                       "resource": {"resourceType": "OperationOutcome", "id": record["details"], "issue": details}}]}
+    outcome = operation_outcome([Issue("information", "informational", f"Stored as {reference} ({status}).", where)
+                                 for where, reference, status in stored])["issue"]
+    return {"resourceType": "Bundle", "id": response, "type": "message", "timestamp": event["recorded"],
+            "entry": [{"fullUrl": f"urn:uuid:{response}", "resource": reply},
+                      {"fullUrl": f"urn:uuid:{details}",
+                       "resource": {"resourceType": "OperationOutcome", "id": details, "issue": outcome}}]}
 
 
 # Reads ----------------------------------------------------------------------------------------

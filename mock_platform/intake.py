@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from conformance.validator import Issue, Validator, is_error
 from mock_platform import rules, search
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import PLATFORM_WRITTEN, index, registry
-from mock_platform.storage import Outcome, SqlStorage, Write
+from mock_platform.storage import SqlStorage, Write
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
@@ -303,84 +302,38 @@ def _digest(bundle: dict) -> str:
 
 # Resent messages ---------------------------------------------------------------------------------
 #
-# What became of a message is kept per tenant in the storage's key-value state (every platform
-# process sees it), under its MessageHeader.id and the client that sent it. A message's key is
-# claimed (kv_add_if_absent) before it is processed, so of two copies sent at once one is
-# processed and the other waits for its record.
+# A message names itself in the event it becomes (storage.append's `message`: MessageHeader.id and
+# the client that sent it, as the key), so the hendelseslager itself says whether a message was
+# processed: in the same transaction as its data, so no crash can leave one without the other,
+# and a tenant reset forgets both.
 
-MESSAGES_NAMESPACE = "platform.messages.{tenant}"
-KEEP_SECONDS = 7 * 24 * 3600     # how long a resend is recognised (CapabilityStatement.messaging.reliableCache)
-CLAIM_SECONDS = 120.0            # a process that dies while processing a message blocks its resends this long
-WAIT_SECONDS = 30.0              # how long a copy waits for the one being processed
-_POLL_SECONDS = 0.02
+# How long a resend is recognised, as the CapabilityStatement states it (messaging.reliableCache):
+# at least this; in fact for as long as the message's event is kept.
+RESEND_WINDOW_MINUTES = 7 * 24 * 60
+
+
+def message_mark(client: str, message: Message) -> dict | None:
+    """What the event records of the message (None if it has no id to be recognised by: its
+    issues refuse it)."""
+    if message.header_id is None:
+        return None
+    # A FHIR id has no "@", so the key names one (id, client) pair whatever the client id holds.
+    return {"key": f"{message.header_id}@{client}", "id": message.header_id, "bundle": message.bundle_id,
+            "event": message.event, "digest": message.digest}
 
 
 def processed_before(storage: SqlStorage, tenant: str, client: str, message: Message) -> dict | None:
-    """The record of this message if it was processed before (a resend). None if it was not: the
-    caller then holds the message's claim and must remember() or release() it."""
-    key = _message_key(client, message)
-    if key is None:
-        return None                      # no id to recognise it by: its issues refuse it
-    namespace = MESSAGES_NAMESPACE.format(tenant=tenant)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        record = storage.kv_get(namespace, key)
-        if record is None and storage.kv_add_if_absent(namespace, key, CLAIM_SECONDS):
-            return None
-        if record and _still_stored(storage, tenant, record):
-            if record["digest"] != message.digest:
-                raise FhirError(409, Issue(
-                    "error", "conflict", f"MessageHeader.id {message.header_id} was used before by another message "
-                    f"of this client (event {record['seq']}); a resend must repeat the message unchanged.",
-                    f"{_HEADER}.id", rule="sk-platform-message-resend",
-                    fix="Give every new message a new MessageHeader.id (a UUID); resend a message exactly as sent."))
-            return record
-        if record:                       # its event is gone (the tenant was reset): process it anew
-            storage.kv_delete(namespace, key)
-            continue
-        if time.monotonic() > deadline:
-            raise FhirError(409, Issue("error", "conflict", f"Message {message.header_id} is still being processed.",
-                                       f"{_HEADER}.id", rule="sk-platform-message-resend",
-                                       fix="Resend it later: it is then answered with the outcome of the first copy."),
-                            headers={"Retry-After": "5"})
-        time.sleep(_POLL_SECONDS)        # another copy holds the claim: wait for its record
-
-
-def remember(storage: SqlStorage, tenant: str, client: str, message: Message, seq: int | None,
-             outcomes: list[Outcome]) -> dict:
-    """Record what became of a processed message (its event and each entry's stored version),
-    which answers it and its resends, and release its claim."""
-    record = {"bundle": message.bundle_id, "header": message.header_id, "event": message.event,
-              "digest": message.digest, "seq": seq, "recorded": outcomes[0].stored.last_updated,
-              "response": str(uuid.uuid4()), "details": str(uuid.uuid4()),
-              "stored": [{"entry": entry.location, "status": outcome.status,
-                          "reference": f"{outcome.stored.reference}/_history/{outcome.stored.version}"}
-                         for entry, outcome in zip(message.entries, outcomes)]}
-    key = _message_key(client, message)
-    if key is not None:
-        storage.kv_put(MESSAGES_NAMESPACE.format(tenant=tenant), key, record, ttl_seconds=KEEP_SECONDS)
-    return record
-
-
-def release(storage: SqlStorage, tenant: str, client: str, message: Message) -> None:
-    """Give up the claim of a message that was refused: nothing of it is stored, so a corrected
-    message may use the same id."""
-    key = _message_key(client, message)
-    if key is not None:
-        storage.kv_delete(MESSAGES_NAMESPACE.format(tenant=tenant), key)
-
-
-def _message_key(client: str, message: Message) -> str | None:
-    # A FHIR id has no "@", so the key names one (id, client) pair whatever the client id holds.
-    return f"{message.header_id}@{client}" if message.header_id else None
-
-
-def _still_stored(storage: SqlStorage, tenant: str, record: dict) -> bool:
-    """Whether the record's first version is still the one it wrote (a tenant reset deletes data
-    but not the key-value state)."""
-    rtype, rid, _, version = record["stored"][0]["reference"].split("/")
-    stored = storage.vread(tenant, rtype, rid, int(version))
-    return stored is not None and stored.last_updated == record["recorded"]
+    """The event this message became, if it was processed before (a resend); another message
+    under the same id from the same client is refused."""
+    mark = message_mark(client, message)
+    event = storage.message_event(tenant, mark["key"]) if mark is not None else None
+    if event is not None and event["message"]["digest"] != message.digest:
+        raise FhirError(409, Issue(
+            "error", "conflict", f"MessageHeader.id {message.header_id} was used before by another message of "
+            f"this client (event {event['seq']}); a resend must repeat the message unchanged.",
+            f"{_HEADER}.id", rule="sk-platform-message-resend",
+            fix="Give every new message a new MessageHeader.id (a UUID); resend a message exactly as sent."))
+    return event
 
 
 def prepare(storage: SqlStorage, tenant: str, entries: list[Entry],

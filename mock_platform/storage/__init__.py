@@ -1,8 +1,8 @@
 """Storage behind one small interface: SQLite by default, PostgreSQL for the hosted service."""
 from __future__ import annotations
 
-from mock_platform.storage.base import (Actor, AuditRow, Block, Outcome, Query, SqlStorage, Stored, Write,
-                                        owned_by_r)
+from mock_platform.storage.base import (Actor, AuditRow, Block, MessageProcessed, Outcome, Query, SqlStorage,
+                                        Stored, Write, owned_by_r)
 from mock_platform.storage.sqlite import SqliteStorage
 
 
@@ -14,5 +14,5 @@ def open_storage(database: str) -> SqlStorage:
     return SqliteStorage(database)
 
 
-__all__ = ["Actor", "AuditRow", "Block", "Outcome", "Query", "SqlStorage", "SqliteStorage", "Stored", "Write",
-           "open_storage", "owned_by_r"]
+__all__ = ["Actor", "AuditRow", "Block", "MessageProcessed", "Outcome", "Query", "SqlStorage", "SqliteStorage",
+           "Stored", "Write", "open_storage", "owned_by_r"]

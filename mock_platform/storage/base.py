@@ -7,7 +7,8 @@ can serve one database.
 
 Tables:
   tenants    one row per platform instance: kind, kommunenummer, event sequence, fault rules
-  events     the hendelseslager: append-only, per-tenant gap-free sequence, the full resources
+  events     the hendelseslager: append-only, per-tenant gap-free sequence, the full resources;
+             an event from a FHIR message names it (`message`), so a resend is recognised
   resources  projection: the current version of each resource (deleted ones stay, flagged), with
              its row number `rno` (below)
   history    projection: every version ever stored (never hard-deleted)
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS tenants (
 );
 CREATE TABLE IF NOT EXISTS events (
     tenant TEXT NOT NULL, seq BIGINT NOT NULL, recorded TEXT NOT NULL, kind TEXT NOT NULL,
-    client_id TEXT, organisation TEXT, body TEXT NOT NULL,
+    client_id TEXT, organisation TEXT, body TEXT NOT NULL, message TEXT,
     PRIMARY KEY (tenant, seq)
 );
 CREATE TABLE IF NOT EXISTS resources (
@@ -100,6 +101,7 @@ CREATE TABLE IF NOT EXISTS kv (
 #                  the number of matches, not the length of the patient's history
 #   *_by_resource  a resource's own index rows (replaced when it changes; EXISTS in searches)
 INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS events_message ON events (tenant, message);
 CREATE INDEX IF NOT EXISTS tokens_search ON tokens (tenant, type, param, value, patient, system, id);
 CREATE INDEX IF NOT EXISTS tokens_by_resource ON tokens (tenant, rno, param);
 CREATE INDEX IF NOT EXISTS dates_by_resource ON dates (tenant, rno, param, lo, hi);
@@ -277,6 +279,8 @@ class SqlStorage(RequestLogMixin):
                              "r.tenant=tokens.tenant AND r.type=tokens.type AND r.id=tokens.id)")
         if "rno" not in [d[0] for d in self._exec(conn, "SELECT * FROM resources WHERE 1=0").description]:
             self._number_resources(conn)
+        if "message" not in [d[0] for d in self._exec(conn, "SELECT * FROM events WHERE 1=0").description]:
+            self._exec(conn, "ALTER TABLE events ADD COLUMN message TEXT")     # version 2 databases
         for name in RETIRED_INDEXES:
             self._exec(conn, f"DROP INDEX IF EXISTS {name}")
         for statement in _statements(INDEXES):
@@ -366,16 +370,19 @@ class SqlStorage(RequestLogMixin):
     # -- the hendelseslager and its projections ---------------------------------------------------
 
     def append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check,
-               recorded: str | None = None) -> tuple[int | None, list[Outcome]]:
+               recorded: str | None = None, message: dict | None = None) -> tuple[int | None, list[Outcome]]:
         """Apply writes atomically: one event with all of them, projections, audit; or nothing.
 
         Returns the event's sequence number (None if nothing changed, e.g. a conditional create
         that found its resource) and one outcome per write. `recorded` (an instant, …Z) stands
-        for now where a copy must keep the time a version was first written.
+        for now where a copy must keep the time a version was first written. `message` (a FHIR
+        message's identity, with its `key`) goes into the event, once: MessageProcessed if an
+        event of the tenant has that key already (checked while the tenant's writers queue, so
+        of two copies sent at once exactly one is stored).
         """
         try:
             seq, outcomes = self._append(tenant, kind, writes, actor, check,
-                                         instant(recorded) if recorded is not None else now())
+                                         instant(recorded) if recorded is not None else now(), message)
         except _NothingChanged as nothing:
             return None, nothing.outcomes
         with self._changed:
@@ -383,7 +390,7 @@ class SqlStorage(RequestLogMixin):
         return seq, outcomes
 
     def _append(self, tenant: str, kind: str, writes: list[Write], actor: Actor, check: Check,
-                moment: tuple[str, float]) -> tuple[int, list[Outcome]]:
+                moment: tuple[str, float], message: dict | None) -> tuple[int, list[Outcome]]:
         recorded, epoch = moment
         with self._conn() as conn, self._write(conn):
             # Taking the tenant's sequence first serialises the tenant's writers (row lock in
@@ -395,6 +402,11 @@ class SqlStorage(RequestLogMixin):
                 raise FhirError(404, Issue("error", "not-found", f"Unknown tenant '{tenant}'.",
                                            fix="Create the tenant first (POST /admin/tenants)."))
             seq = row[0]
+            if message is not None:
+                known = self._exec(conn, "SELECT seq FROM events WHERE tenant=? AND message=?",
+                                   (tenant, message["key"])).fetchone()
+                if known is not None:
+                    raise MessageProcessed(known[0])
             # The current version of every resource the writes touch, in one query; later writes
             # of the same resource in this request see the earlier ones through `current`.
             current = self._read_keys(conn, tenant, [(w.rtype, w.rid) for w in writes if w.if_none_exist is None])
@@ -444,8 +456,10 @@ class SqlStorage(RequestLogMixin):
             if not rows.changes:
                 raise _NothingChanged(outcomes)
             rows.flush(self, conn)
-            self._exec(conn, "INSERT INTO events VALUES (?,?,?,?,?,?,?)",
-                       (tenant, seq, recorded, kind, actor.client_id, actor.organisation, rows.event_body()))
+            self._exec(conn, "INSERT INTO events (tenant, seq, recorded, kind, client_id, organisation, body, message) "
+                             "VALUES (?,?,?,?,?,?,?,?)",
+                       (tenant, seq, recorded, kind, actor.client_id, actor.organisation, rows.event_body(message),
+                        message["key"] if message is not None else None))
             self._audit(conn, tenant, actor, audit, recorded, epoch)
         return seq, outcomes
 
@@ -522,10 +536,18 @@ class SqlStorage(RequestLogMixin):
 
     def events(self, tenant: str, since: int, count: int) -> list[dict]:
         with self._conn() as conn:
-            rows = self._exec(conn, "SELECT seq, recorded, kind, client_id, organisation, body FROM events "
-                                    "WHERE tenant=? AND seq>? ORDER BY seq LIMIT ?", (tenant, since, count)).fetchall()
-        return [{"seq": r[0], "recorded": r[1], "kind": r[2], "source": r[3], "organisation": r[4],
-                 **json.loads(r[5])} for r in rows]
+            rows = self._exec(conn, f"SELECT {self._EVENT_COLS} FROM events WHERE tenant=? AND seq>? ORDER BY seq "
+                                    "LIMIT ?", (tenant, since, count)).fetchall()
+        return [_event(r) for r in rows]
+
+    def message_event(self, tenant: str, key: str) -> dict | None:
+        """The event a FHIR message (its `key`, as given to append) became, if it did."""
+        with self._conn() as conn:
+            row = self._exec(conn, f"SELECT {self._EVENT_COLS} FROM events WHERE tenant=? AND message=?",
+                             (tenant, key)).fetchone()
+        return _event(row) if row else None
+
+    _EVENT_COLS = "seq, recorded, kind, client_id, organisation, body"
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -835,12 +857,22 @@ class _Rows:
         storage._many(conn, "INSERT INTO blocks VALUES (?,?,?,?,?,?,?)", blocks)
         self.replaced, self.indexed = {}, {}
 
-    def event_body(self) -> str:
-        """The event's JSON, {"changes": [...]}, reusing each resource's JSON text as stored
-        (the same text as json.dumps of the whole would give, without serialising twice)."""
+    def event_body(self, message: dict | None = None) -> str:
+        """The event's JSON, {"changes": [...]} (and the message it came from), reusing each
+        resource's JSON text as stored (the same text as json.dumps of the whole would give,
+        without serialising twice)."""
         parts = [_dumps(change)[:-1] + ',"resource":' + (text if text is not None else "null") + "}"
                  for change, text in self.changes]
-        return '{"changes":[' + ",".join(parts) + "]}"
+        named = ',"message":' + _dumps(message) if message is not None else ""
+        return '{"changes":[' + ",".join(parts) + "]" + named + "}"
+
+
+class MessageProcessed(Exception):
+    """A FHIR message whose key an event has already: it was stored before (a resend)."""
+
+    def __init__(self, seq: int):
+        super().__init__(f"the message was stored as event {seq}")
+        self.seq = seq
 
 
 class _NothingChanged(Exception):
@@ -864,6 +896,11 @@ def _statements(script: str) -> list[str]:
 
 def _stored(row) -> Stored:
     return Stored(json.loads(row[0]), row[1], row[2], bool(row[3]), row[4], row[5], *row[6:7])
+
+
+def _event(row) -> dict:
+    return {"seq": row[0], "recorded": row[1], "kind": row[2], "source": row[3], "organisation": row[4],
+            **json.loads(row[5])}
 
 
 def _tenant(row) -> dict:

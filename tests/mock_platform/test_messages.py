@@ -89,6 +89,8 @@ def test_a_valid_message_is_stored_as_one_event_and_answered_with_a_response_mes
 
     events = api.events()["events"]
     assert len(events) == 1 and events[0]["kind"] == "message" and events[0]["source"] == "epj-a"
+    assert events[0]["message"] == {"id": request_header["id"], "bundle": sent.get("id"),      # as its sender named it
+                                    "event": f"{EVENT['system']}|{EVENT['code']}"}
     assert sorted(c["reference"] for c in events[0]["changes"]) == sorted(focus)
     stored = api.get(observation_ref).json()
     assert stored["subject"]["reference"] == "Patient/p1"                       # urn:uuid resolved

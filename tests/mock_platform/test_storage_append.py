@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from mock_platform import search
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import index
-from mock_platform.storage import Actor, Write, open_storage
+from mock_platform.storage import Actor, MessageProcessed, Write, open_storage
 from tests.mock_platform.fhir import patient, observation
 from tests.mock_platform.old_layouts import make_version
 
@@ -187,6 +187,9 @@ def test_a_database_without_row_numbers_is_migrated_when_opened(database: str) -
         store.append("0301", "transaction", [_put(changed), _put(observation("o3", "p1"))], ACTOR, _allow)
         assert _find(store, "Observation", "patient=p1&code=9279-1") == ["o1", "o2"]
         assert _find(store, "Observation", "patient=p1&code=8867-4") == ["o3"]
+        seq, _ = store.append("0301", "message", [_put(observation("o4", "p1"))], ACTOR, _allow,
+                              message={"key": "m1@epj-a"})
+        assert store.message_event("0301", "m1@epj-a")["seq"] == seq          # events name their message
         store.close()
         store = open_storage(database)        # opening a migrated database again changes nothing
         assert _find(store, "Observation", "code=9279-1&status=final") == ["o1", "o2"]
@@ -206,3 +209,23 @@ def test_a_search_page_carries_the_total_of_all_matches_also_past_the_end(store)
         pages.append([s.resource["id"] for s in found])
     assert [len(page) for page in pages] == [3, 3, 1, 0]
     assert sorted(sum(pages, [])) == sorted(f"o{i}" for i in range(7))
+
+
+def test_a_message_is_stored_once_and_its_event_names_it(store) -> None:
+    """The message's key is checked and written in the event's own transaction: a second copy
+    stores nothing, and no crash can leave the data without the mark or the mark without the data."""
+    mark = {"key": "m1@epj-a", "id": "m1", "bundle": "b1", "event": "urn:x|news2", "digest": "d"}
+    seq, _ = store.append("0301", "message", [_put(observation("o1", "p1"))], ACTOR, _allow, message=mark)
+    with pytest.raises(MessageProcessed) as processed:
+        store.append("0301", "message", [_put(observation("o2", "p1"))], ACTOR, _allow, message=mark)
+    assert processed.value.seq == seq
+    assert store.last_seq("0301") == seq and store.read("0301", "Observation", "o2") is None
+    event = store.message_event("0301", "m1@epj-a")
+    assert event["seq"] == seq and event["kind"] == "message" and event["message"] == mark
+    assert [c["id"] for c in event["changes"]] == ["o1"]
+    assert store.message_event("0301", "m1@epj-b") is None
+    other, _ = store.append("0301", "message", [_put(observation("o3", "p1"))], ACTOR, _allow,
+                            message=mark | {"key": "m1@epj-b"})        # another client's m1 is its own
+    assert other == seq + 1
+    store.reset_tenant("0301")
+    assert store.message_event("0301", "m1@epj-a") is None             # a reset forgets it with the data
