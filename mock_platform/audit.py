@@ -39,6 +39,8 @@ def render(row: dict) -> dict:
         entities.append({"what": {"reference": row["patient"]},
                          "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"},
                          "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}})
+    if not entities:            # an access to no one resource (the event feed): what was asked
+        entities.append({"what": {"display": row["detail"] or row["action"]}})
     event = {
         "resourceType": "AuditEvent",
         "id": row["id"],

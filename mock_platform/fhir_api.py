@@ -206,9 +206,8 @@ def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry],
     writes = intake.prepare(store, tenant, entries, found)
     try:
         seq, outcomes = store.append(tenant, kind, writes, actor, rules.ownership_check(actor), message=message)
-    except FhirError as error:
-        if error.status == 403:  # a refused write to another system's data is itself an audited event
-            store.audit(tenant, actor, [AuditRow(kind, None, None, None, "4", error.issues[0].message)])
+    except rules.ReadOnlyRefusal as refusal:    # the attempt on another system's data is itself audited
+        store.audit(tenant, actor, [refusal.audit])
         raise
     if seq is not None:
         subscriptions.wake()      # notify at once instead of at the dispatcher's next poll

@@ -12,7 +12,7 @@ from functools import cache
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import normalize_reference, reference_of, registry
-from mock_platform.storage import Actor, Block, Query, Stored, Write, owned_by_r
+from mock_platform.storage import Actor, AuditRow, Block, Query, Stored, Write, owned_by_r
 from synthetic_data.identifiers import OID_DNR, OID_FNR, OID_HPR, OID_ORGNR, classify
 
 CLIENT_SYSTEM = "https://sandkasse.no/fhir/sid/helseid-client"
@@ -47,6 +47,15 @@ def real_data_issues(resource: dict, where: str) -> list[Issue]:
 
 # Source-system ownership and patient consistency --------------------------------------------------
 
+class ReadOnlyRefusal(FhirError):
+    """A write to another source system's data (403). The attempt is itself audited, as an access
+    to the patient's data that was refused: `audit` says by whom, to what and whose."""
+
+    def __init__(self, issue: Issue, audit: AuditRow):
+        super().__init__(403, issue)
+        self.audit = audit
+
+
 def ownership_check(actor: Actor) -> Callable[[Write, Stored | None], None]:
     """The check run inside the write transaction against each resource's current version."""
     def check(write: Write, current: Stored | None) -> None:
@@ -56,14 +65,14 @@ def ownership_check(actor: Actor) -> Callable[[Write, Stored | None], None]:
                 raise _precondition(write, current, where)
             return
         if current.source != actor.client_id:
-            raise FhirError(403, Issue(
-                "error", "forbidden",
-                f"{write.rtype}/{write.rid} belongs to source system '{current.source}'; shared data is "
-                f"read-only for everyone else (caller: '{actor.client_id}').", where,
-                rule="sk-platform-read-only",
-                fix=f"Do not {'delete' if write.method == 'DELETE' else 'update'} another system's data. "
-                    f"Ask the source system to correct it, or record your own information as a new resource "
-                    f"(with your own id) that references it."))
+            action = "delete" if write.method == "DELETE" else "update"
+            message = (f"{write.rtype}/{write.rid} belongs to source system '{current.source}'; shared data is "
+                       f"read-only for everyone else (caller: '{actor.client_id}').")
+            raise ReadOnlyRefusal(Issue(
+                "error", "forbidden", message, where, rule="sk-platform-read-only",
+                fix=f"Do not {action} another system's data. Ask the source system to correct it, or record your "
+                    f"own information as a new resource (with your own id) that references it."),
+                AuditRow(action, write.rtype, write.rid, current.patient, "4", message))
         if write.if_match is not None and write.if_match != current.version:
             raise _precondition(write, current, where)
         new_patient = write.index.patient if write.index else None

@@ -3,6 +3,7 @@ a patient's sperring hides the blocked data from the blocked party and says so, 
 free text is kept from consumers."""
 from __future__ import annotations
 
+from conformance.validator import Validator
 from synthetic_data.identifiers import OID_ORGNR
 from tests.mock_platform.fhir import ORG_B, bundle, episode, observation, organization, patient, sperring
 
@@ -53,6 +54,18 @@ def test_every_read_and_write_is_audited_and_the_trail_can_be_queried(api) -> No
     # A patient's trail holds only that patient's accesses; single events can be read by id.
     assert all({"reference": "Patient/p1"} in [x["what"] for x in e["entity"]] for e in events)
     assert api.get(f"AuditEvent/{read['id']}").json()["id"] == read["id"]
+    # The refused update is in the patient's trail: who tried to change what, refused.
+    refused = [e for e in events if e["outcome"] == "4"]
+    assert [(e["subtype"][0]["code"], e["agent"][0]["who"]["identifier"]["value"]) for e in refused] == \
+        [("update", "legevakt-epj")]
+    assert {"reference": "Observation/o1"} in [e["what"] for e in refused[0]["entity"]]
+    assert "read-only" in refused[0]["outcomeDesc"]
+    # Every AuditEvent meets the guide's profile (sk-auditevent), a look at an empty feed's too.
+    assert reader.events(since=reader.events()["head"])["events"] == []
+    everything = [e["resource"] for e in api.get("AuditEvent", _count=500).json()["entry"]]
+    assert any(e["entity"][0]["what"] == {"display": "event feed"} for e in everything)
+    assert [(e["id"], i.expression, i.message) for e in everything
+            for i in Validator.default().validate(e) if i.severity in ("error", "fatal")] == []
     # AuditEvents are written by the platform only.
     assert api.post("AuditEvent", {"resourceType": "AuditEvent"}).status_code == 405
 
