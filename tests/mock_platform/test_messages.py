@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 
 from conformance.validator import Validator
@@ -91,6 +92,8 @@ def test_a_valid_message_is_stored_as_one_event_and_answered_with_a_response_mes
     assert len(events) == 1 and events[0]["kind"] == "message" and events[0]["source"] == "epj-a"
     assert events[0]["message"] == {"id": request_header["id"], "bundle": sent.get("id"),      # as its sender named it
                                     "event": f"{EVENT['system']}|{EVENT['code']}"}
+    feed_schema = httpx.get(f"{api.root}/openapi.json").json()["components"]["schemas"]["EventFeed"]
+    jsonschema.validate(api.events(), feed_schema)                                  # as /openapi.json describes it
     assert sorted(c["reference"] for c in events[0]["changes"]) == sorted(focus)
     stored = api.get(observation_ref).json()
     assert stored["subject"]["reference"] == "Patient/p1"                       # urn:uuid resolved
