@@ -95,14 +95,21 @@ class SqliteStorage(SqlStorage):
         if self._path is None:
             yield
             return
-        if self._flock is None or self._flock[0] != os.getpid():
-            self._flock = (os.getpid(), os.open(self._path + "-writelock", os.O_RDWR | os.O_CREAT, 0o644))
-        fd = self._flock[1]
+        fd = self._lock_file("_flock", "-writelock")
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_file(self, held: str, suffix: str) -> int:
+        """This process's fd of the lock file `<database><suffix>`, kept in the attribute `held`
+        as (pid, fd): opened once per process, since an inherited fd shares its locks."""
+        pid_fd = getattr(self, held)
+        if pid_fd is None or pid_fd[0] != os.getpid():
+            pid_fd = (os.getpid(), os.open(self._path + suffix, os.O_RDWR | os.O_CREAT, 0o644))
+            setattr(self, held, pid_fd)
+        return pid_fd[1]
 
     # -- checkpoints ----------------------------------------------------------------------------
 
@@ -194,10 +201,7 @@ class SqliteStorage(SqlStorage):
             if self._path is None:            # an in-memory database has no other process
                 yield True
                 return
-            if self._checkpoint_fd is None or self._checkpoint_fd[0] != os.getpid():
-                self._checkpoint_fd = (os.getpid(), os.open(self._path + "-checkpointlock",
-                                                            os.O_RDWR | os.O_CREAT, 0o644))
-            fd = self._checkpoint_fd[1]
+            fd = self._lock_file("_checkpoint_fd", "-checkpointlock")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
