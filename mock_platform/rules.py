@@ -12,7 +12,7 @@ from functools import cache
 from conformance.validator import Issue
 from mock_platform.errors import FhirError
 from mock_platform.searchparams import normalize_reference, reference_of, registry
-from mock_platform.storage import Actor, AuditRow, Block, Query, Stored, Write, owned_by_r
+from mock_platform.storage import Actor, AuditRow, Block, Stored, Write, owned_by_r
 from synthetic_data.identifiers import OID_DNR, OID_FNR, OID_HPR, OID_ORGNR, classify
 
 CLIENT_SYSTEM = "https://sandkasse.no/fhir/sid/helseid-client"
