@@ -109,7 +109,7 @@ def transaction(tenant: str) -> Response:
     actor, context = caller(tenant, "Bundle", "write")
     entries = intake.bundle_entries(_body())
     _check_scopes(context, entries)
-    _, outcomes = _commit(tenant, actor, "transaction", entries)
+    outcomes = _commit(tenant, actor, "transaction", entries)
     return fhir_response({
         "resourceType": "Bundle", "type": "transaction-response",
         "entry": [_response_entry(tenant, o) for o in outcomes],
@@ -175,14 +175,14 @@ def delete(tenant: str, rtype: str, rid: str) -> Response:
     _check_type(rtype, writing=True)
     actor, _ = caller(tenant, rtype, "write")
     entry = intake.Entry(rtype, "DELETE", rtype, rid, None, if_match=request.headers.get("If-Match"))
-    _, (outcome,) = _commit(tenant, actor, "delete", [entry])
+    (outcome,) = _commit(tenant, actor, "delete", [entry])
     headers = {"ETag": f'W/"{outcome.stored.version}"'} if outcome.stored.version else {}
     return Response(status=204, headers=headers)
 
 
 def _write_one(tenant: str, actor: Actor, kind: str, entry: intake.Entry) -> Response:
     """Commit one create or update and answer with the stored resource as this caller may see it."""
-    _, (outcome,) = _commit(tenant, actor, kind, [entry])
+    (outcome,) = _commit(tenant, actor, kind, [entry])
     status = 201 if outcome.status.startswith("201") else 200
     if entry.if_none_exist and status == 200:      # the match of a conditional create is a read of it
         _guard(tenant, actor, "read", outcome.stored)
@@ -198,10 +198,9 @@ def _check_scopes(context: security.AccessContext, entries: list[intake.Entry]) 
 
 
 def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry],
-            found: Sequence[Issue] = (), message: dict | None = None) -> tuple[int | None, list[Outcome]]:
+            found: Sequence[Issue] = (), message: dict | None = None) -> list[Outcome]:
     """Check and store the entries as one event of this kind (refused with `found` problems too;
-    `message`: what the event records of the FHIR message it stores). Returns the event's sequence
-    number (None if nothing changed) and one outcome per entry."""
+    `message`: what the event records of the FHIR message it stores); one outcome per entry."""
     store = storage()
     writes = intake.prepare(store, tenant, entries, found)
     try:
@@ -211,7 +210,7 @@ def _commit(tenant: str, actor: Actor, kind: str, entries: list[intake.Entry],
         raise
     if seq is not None:
         subscriptions.wake()      # notify at once instead of at the dispatcher's next poll
-    return seq, outcomes
+    return outcomes
 
 
 def _response_entry(tenant: str, outcome: Outcome) -> dict:

@@ -7,9 +7,8 @@ refused (nothing is stored). Otherwise the writes are appended to the event stor
 (storage.append), where the checks that depend on the current state (source-system ownership,
 If-Match, patient of an existing resource) run inside the same transaction.
 
-A message is recognised when it is sent again (FHIR messaging's reliable delivery): what became of
-it is kept in the storage's key-value state, shared by every platform process, so a resend is
-answered again instead of being stored twice.
+A message is recognised when it is sent again (FHIR messaging's reliable delivery): the event it
+became names it, so a resend is answered again from that event instead of being stored twice.
 """
 from __future__ import annotations
 

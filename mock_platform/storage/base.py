@@ -416,7 +416,7 @@ class SqlStorage(RequestLogMixin):
             for write in writes:
                 if write.if_none_exist is not None:
                     rows.flush(self, conn)      # the condition must see this request's earlier writes
-                    found = self._search(conn, write.if_none_exist)
+                    _, found = self._search(conn, write.if_none_exist)
                     if len(found) > 1:
                         raise FhirError(412, Issue(
                             "error", "duplicate", f"The If-None-Exist criteria match {len(found)} resources.",
@@ -614,18 +614,8 @@ class SqlStorage(RequestLogMixin):
         return total, [_stored(r) for r in rows]
 
     def search(self, query: Query) -> tuple[int, list[Stored]]:
-        """The total and one page. Both come from one pass over the matches (a window count beside
-        the sort), since counting them separately doubled the cost of a search whose matches grow
-        (a patient's measurements); only a page past the end needs a count of its own."""
         with self._conn() as conn:
-            where, args = self._where(query)
-            rows = self._exec(conn, f"SELECT r.id, COUNT(*) OVER () FROM resources r WHERE {where} "
-                                    f"ORDER BY {query.order} LIMIT ? OFFSET ?",
-                              [*args, query.count, query.offset]).fetchall()
-            if not rows:
-                return self._count(conn, query), []
-            found = self._read_keys(conn, query.tenant, [(query.rtype, row[0]) for row in rows])
-            return rows[0][1], [found[(query.rtype, row[0])] for row in rows]
+            return self._search(conn, query)
 
     def count(self, query: Query) -> int:
         with self._conn() as conn:
@@ -642,15 +632,19 @@ class SqlStorage(RequestLogMixin):
             args.extend(values)
         return " AND ".join(parts), args
 
-    def _search(self, conn, query: Query) -> list[Stored]:
-        # The page is chosen by id first and the bodies read for its rows only: sorting whole
-        # rows would carry every match's body through the sort.
+    def _search(self, conn, query: Query) -> tuple[int, list[Stored]]:
+        """The total and one page. Both come from one pass over the matches (a window count beside
+        the sort), since counting them separately doubled the cost of a search whose matches grow
+        (a patient's measurements); the page is chosen by id and only its bodies are read. An
+        empty page needs a count of its own only when it is not the first (or holds no entries)."""
         where, args = self._where(query)
-        rows = self._exec(conn, f"SELECT {self._COLS} FROM resources r WHERE r.tenant=? AND r.type=? AND r.id IN "
-                                f"(SELECT r.id FROM resources r WHERE {where} ORDER BY {query.order} LIMIT ? OFFSET ?) "
-                                f"ORDER BY {query.order}",
-                          [query.tenant, query.rtype, *args, query.count, query.offset]).fetchall()
-        return [_stored(r) for r in rows]
+        rows = self._exec(conn, f"SELECT r.id, COUNT(*) OVER () FROM resources r WHERE {where} "
+                                f"ORDER BY {query.order} LIMIT ? OFFSET ?",
+                          [*args, query.count, query.offset]).fetchall()
+        if not rows:
+            return (self._count(conn, query) if query.offset or not query.count else 0), []
+        found = self._read_keys(conn, query.tenant, [(query.rtype, row[0]) for row in rows])
+        return rows[0][1], [found[(query.rtype, row[0])] for row in rows]
 
     # -- sperring ---------------------------------------------------------------------------------
 

@@ -209,6 +209,10 @@ def test_a_search_page_carries_the_total_of_all_matches_also_past_the_end(store)
         pages.append([s.resource["id"] for s in found])
     assert [len(page) for page in pages] == [3, 3, 1, 0]
     assert sorted(sum(pages, [])) == sorted(f"o{i}" for i in range(7))
+    none_asked = search.parse("0301", "Observation", MultiDict([("patient", "p1"), ("_count", "0")]))
+    assert store.search(none_asked.query) == (7, [])                  # a page of no entries still counts
+    nothing = search.parse("0301", "Observation", MultiDict([("patient", "p2")]))
+    assert store.search(nothing.query) == (0, [])
 
 
 def test_a_message_is_stored_once_and_its_event_names_it(store) -> None:
